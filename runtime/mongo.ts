@@ -1,0 +1,37 @@
+import { MongoClient, type Db } from 'mongodb';
+import { envString } from './config';
+
+/**
+ * One MongoClient per process. `useBigInt64` makes int64 values round-trip as BigInt, so
+ * minor units never pass through a JavaScript number.
+ */
+export interface MongoHandle {
+  readonly client: MongoClient;
+  /** The database owned by one subgraph, e.g. `paygraph_accounts`. */
+  database(name: string): Db;
+  close(): Promise<void>;
+}
+
+export function databaseName(subgraph: string): string {
+  return `${envString('MONGODB_DB_PREFIX', 'paygraph_')}${subgraph}`;
+}
+
+export async function connectMongo(uri = envString('MONGODB_URI'), options: { monitorCommands?: boolean } = {}): Promise<MongoHandle> {
+  const client = new MongoClient(uri, {
+    useBigInt64: true,
+    monitorCommands: options.monitorCommands ?? true,
+    maxPoolSize: 20,
+    serverSelectionTimeoutMS: 10_000,
+  });
+  await client.connect();
+  return {
+    client,
+    database: (name) => client.db(databaseName(name)),
+    close: () => client.close(),
+  };
+}
+
+/** True when `error` is a duplicate-key error from a unique index (code 11000). */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { subgraphPort, type SubgraphName } from './config';
+import { createLogger } from './logger';
+import { connectMongo, type MongoHandle } from './mongo';
+import { startSubgraphServer, type RunningSubgraph, type SubgraphDefinition } from './subgraph-server';
+
+/**
+ * What a subgraph module exports for its process entry and for in-process tests: given a
+ * database connection, declare indexes, start background work, and return its definition.
+ */
+export interface SubgraphModule<TContext extends object> {
+  name: SubgraphName;
+  setup(mongo: MongoHandle, log: Logger): Promise<{ definition: SubgraphDefinition<TContext>; close?: () => Promise<void> }>;
+}
+
+export interface StartedSubgraph extends RunningSubgraph {
+  readonly mongo: MongoHandle;
+}
+
+/** Connects to MongoDB, sets the subgraph up and serves it. Used by main.ts and by tests. */
+export async function startSubgraph<TContext extends object>(
+  module: SubgraphModule<TContext>,
+  options: { port?: number; mongoUri?: string; requireSignature?: boolean } = {},
+): Promise<StartedSubgraph> {
+  const log = createLogger(module.name);
+  const mongo = await connectMongo(options.mongoUri);
+  const { definition, close } = await module.setup(mongo, log);
+  const running = await startSubgraphServer(definition, {
+    port: options.port ?? subgraphPort(module.name),
+    mongo,
+    requireSignature: options.requireSignature,
+    log,
+  });
+  return {
+    ...running,
+    mongo,
+    stop: async () => {
+      await running.stop();
+      await close?.();
+      await mongo.close();
+    },
+  };
+}
+
+/** The body of every subgraph's main.ts: start, log where, stop cleanly on SIGINT/SIGTERM. */
+export function runSubgraphProcess<TContext extends object>(module: SubgraphModule<TContext>): void {
+  const log = createLogger(module.name);
+  startSubgraph(module).then(
+    (running) => {
+      log.info({ url: running.url }, `${module.name} subgraph ready`);
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'shutting down');
+        const force = setTimeout(() => process.exit(1), Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000));
+        force.unref();
+        running.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+    },
+    (error: unknown) => {
+      log.fatal({ err: error }, `${module.name} failed to start`);
+      process.exit(1);
+    },
+  );
+}

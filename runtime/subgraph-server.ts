@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import express from 'express';
+import { parse, type GraphQLFormattedError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { internalSigningSecret } from './config';
+import { ErrorCode } from './errors';
+import { ANONYMOUS, type Identity } from './identity';
+import { createLogger, type Logger } from './logger';
+import { verifyRequest } from './signing';
+import { registerDbMetrics, metricsHandler } from './metrics';
+import type { MongoHandle } from './mongo';
+
+export interface SubgraphDefinition<TContext> {
+  /** The subgraph's name: `accounts`, `payments`, `risk` or `compliance`. */
+  name: string;
+  /** Path of its `schema.graphql`, the one source of truth shared with composition. */
+  schemaPath: string;
+  resolvers: GraphQLResolverMap<TContext>;
+  /** Builds the per-request context (fresh DataLoaders) for a verified identity. */
+  createContext(identity: Identity, requestId: string): TContext;
+}
+
+export interface SubgraphServerOptions {
+  port: number;
+  host?: string;
+  mongo: MongoHandle;
+  /** Skip the signature check (unit tests that call `executeOperation` directly never use HTTP). */
+  requireSignature?: boolean;
+  log?: Logger;
+}
+
+export interface RunningSubgraph {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+/** Errors we did not raise on purpose are masked: their message may leak internals. */
+export function formatSubgraphError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  const known = typeof code === 'string' && code in ErrorCode && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+  const graphqlValidation = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_USER_INPUT';
+  if (known || graphqlValidation) return formatted;
+  if (process.env.NODE_ENV !== 'production') return formatted;
+  void error;
+  return { message: 'internal error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+export function loadTypeDefs(schemaPath: string) {
+  return parse(readFileSync(schemaPath, 'utf8'));
+}
+
+/**
+ * Starts one subgraph: Apollo Server 5 over HTTP on `/graphql` (and graphql-ws on the same
+ * path for subgraphs that own subscriptions), `/healthz`, `/readyz` and `/metrics`. Every
+ * GraphQL request must carry a valid internal signature; without one it gets 401.
+ */
+export async function startSubgraphServer<TContext extends object>(
+  definition: SubgraphDefinition<TContext>,
+  options: SubgraphServerOptions,
+): Promise<RunningSubgraph> {
+  const log = options.log ?? createLogger(definition.name);
+  const secret = internalSigningSecret();
+  const requireSignature = options.requireSignature ?? true;
+  const schema = buildSubgraphSchema({ typeDefs: loadTypeDefs(definition.schemaPath), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  registerDbMetrics(options.mongo.client, definition.name);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  // Keep-alive connections from the gateway are reused; outlive the gateway's idle timeout.
+  httpServer.keepAliveTimeout = 65_000;
+
+  let wsCleanup: { dispose(): Promise<void> | void } | undefined;
+  const hasSubscriptions = Boolean(schema.getSubscriptionType());
+  if (hasSubscriptions) {
+    const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+    wsCleanup = useServer<Record<string, unknown>, { identity?: Identity }>(
+      {
+        schema,
+        onConnect: (ctx) => {
+          if (!requireSignature) return true;
+          const params = (ctx.connectionParams ?? {}) as Record<string, string>;
+          const verified = verifyRequest(secret, { method: 'WS', path: '/graphql', body: '', headers: params });
+          if (!verified.ok) return false;
+          ctx.extra.identity = verified.identity;
+          return true;
+        },
+        context: (ctx) => definition.createContext(ctx.extra.identity ?? ANONYMOUS, 'ws'),
+      },
+      wss,
+    );
+  }
+
+  const plugins: ApolloServerPlugin[] = [
+    ApolloServerPluginDrainHttpServer({ httpServer }),
+    { async serverWillStart() { return { async drainServer() { await wsCleanup?.dispose(); } }; } },
+  ];
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    plugins,
+    formatError: formatSubgraphError,
+    introspection: true,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: process.env.NODE_ENV !== 'production',
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: definition.name });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await options.mongo.client.db('admin').command({ ping: 1 });
+      res.json({ status: 'ready', service: definition.name });
+    } catch (error) {
+      res.status(503).json({ status: 'unavailable', service: definition.name, reason: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', metricsHandler);
+
+  type SignedRequest = IncomingMessage & { rawBody?: Buffer; identity?: Identity };
+  app.use(
+    '/graphql',
+    express.json({
+      limit: '2mb',
+      verify: (req, _res, buf) => {
+        (req as SignedRequest).rawBody = buf;
+      },
+    }),
+    (req, res, next) => {
+      if (!requireSignature) return next();
+      const raw = (req as SignedRequest).rawBody ?? Buffer.alloc(0);
+      const verified = verifyRequest(secret, { method: req.method, path: req.baseUrl || '/graphql', body: raw, headers: req.headers });
+      if (!verified.ok) {
+        log.warn({ reason: verified.reason, path: req.originalUrl }, 'refused unsigned request');
+        res.status(401).json({ errors: [{ message: 'signature required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+        return;
+      }
+      (req as SignedRequest).identity = verified.identity;
+      next();
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = String(req.headers['x-request-id'] ?? '');
+        return definition.createContext((req as SignedRequest).identity ?? ANONYMOUS, requestId);
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    server: httpServer,
+    stop: async () => {
+      await apollo.stop();
+    },
+  };
+}
