@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import { internalSigningSecret, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../runtime/config';
+import { ErrorCode } from '../runtime/errors';
+import { createLogger, type Logger } from '../runtime/logger';
+import { metricsHandler } from '../runtime/metrics';
+import { createIdentityVerifier } from './auth';
+import type { GatewayConfig } from './config';
+import { SignedDataSource, type GatewayContext } from './data-source';
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly httpServer: Server;
+  stop(): Promise<void>;
+}
+
+const CLIENT_CODES = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Errors leave the gateway with one of our codes. In production anything we did not raise
+ * on purpose is masked to INTERNAL_SERVER_ERROR with no message detail or stack.
+ */
+export function formatGatewayError(production: boolean) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    const code = String(formatted.extensions?.code ?? '');
+    const safe = CLIENT_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+    const graphqlInput = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_REQUEST';
+    if (!production) return formatted;
+    if (safe || graphqlInput) {
+      const { stacktrace: _stack, serviceName: _service, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+      return { ...formatted, extensions: { ...extensions, code: graphqlInput ? ErrorCode.BAD_USER_INPUT : code } };
+    }
+    return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}
+
+/** Resolves a subgraph's URL: env overrides (ACCOUNTS_URL, …) win over the supergraph's. */
+function subgraphUrlFor(name: string, fromSupergraph: string | undefined): string {
+  return (SUBGRAPH_NAMES as string[]).includes(name) ? subgraphUrl(name as SubgraphName) : (fromSupergraph ?? '');
+}
+
+/** Starts the gateway: the supergraph over HTTP on /graphql, plus /healthz, /readyz and /metrics. */
+export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<RunningGateway> {
+  const secret = internalSigningSecret();
+  const verifyIdentity = createIdentityVerifier(config.jwt);
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
+    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  httpServer.keepAliveTimeout = 65_000;
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    hideSchemaDetailsFromClientErrors: config.production,
+    csrfPrevention: true,
+    formatError: formatGatewayError(config.production),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: 'gateway' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const subgraphs = await Promise.all(
+      SUBGRAPH_NAMES.map(async (name) => {
+        try {
+          const response = await fetch(subgraphUrl(name).replace(/\/graphql$/, '/readyz'), { signal: AbortSignal.timeout(2000) });
+          return [name, response.ok ? 'ready' : `status ${response.status}`] as const;
+        } catch {
+          return [name, 'unreachable'] as const;
+        }
+      }),
+    );
+    const ready = subgraphs.every(([, state]) => state === 'ready');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: 'loaded', subgraphs: Object.fromEntries(subgraphs) });
+  });
+  app.get('/metrics', metricsHandler);
+
+  app.use(
+    '/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
+          ? req.headers['x-request-id']
+          : randomUUID();
+        const identity = await verifyIdentity(req.headers.authorization);
+        return { identity, requestId };
+      },
+    }),
+  );
+  app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    // Body-parser failures (bad JSON, too large) answer with our codes instead of HTML.
+    const status = (error as { status?: number }).status ?? 500;
+    if (res.headersSent) return next(error);
+    const code = status === 413 ? ErrorCode.LIMIT_EXCEEDED : status < 500 ? ErrorCode.BAD_USER_INPUT : ErrorCode.INTERNAL_SERVER_ERROR;
+    if (status >= 500) log.error({ err: error }, 'request failed');
+    res.status(status).json({ errors: [{ message: status === 413 ? 'request body too large' : 'malformed request', extensions: { code } }] });
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    httpServer,
+    stop: () => apollo.stop(),
+  };
+}
