@@ -8,9 +8,6 @@ import { composeSupergraph, SUPERGRAPH_PATH } from './composition';
  */
 function main(): number {
   const check = process.argv.includes('--check');
-  for (const name of ['ACCOUNTS_URL', 'PAYMENTS_URL', 'RISK_URL', 'COMPLIANCE_URL', 'ACCOUNTS_PORT', 'PAYMENTS_PORT', 'RISK_PORT', 'COMPLIANCE_PORT']) {
-    delete process.env[name];
-  }
   const outcome = composeSupergraph();
   for (const error of outcome.errors) console.error(`composition error: ${error}`);
   for (const hint of outcome.unacknowledgedHints) console.error(`unacknowledged composition hint: ${hint}`);

@@ -27,7 +27,6 @@ function acknowledgedHints(): AcknowledgedHint[] {
 
 /** Composes the subgraphs' SDL (optionally with one subgraph's SDL replaced by a proposal). */
 export function composeSupergraph(overrides: Partial<Record<SubgraphName, string>> = {}): CompositionOutcome {
-  // Subgraph URLs in the committed file are the defaults, whatever this shell's env says.
   const result = composeServices(subgraphServiceDefinitions(overrides));
   const acknowledged = acknowledgedHints();
   const unacknowledgedHints = (result.hints ?? [])
