@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '../../runtime/subgraph-main';
+import { riskSubgraph } from './index';
+
+runSubgraphProcess(riskSubgraph);
