@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '../../runtime/subgraph-main';
+import { accountsSubgraph } from './index';
+
+runSubgraphProcess(accountsSubgraph);

@@ -1,0 +1,202 @@
+import type { Collection, Db } from 'mongodb';
+import type { AccountStatus, LedgerDirection, LedgerPosition, SystemAccountPurpose } from './ledger';
+
+export interface CustomerDoc {
+  _id: string;
+  name: string;
+  email: string;
+  country: string;
+  createdAt: Date;
+}
+
+export interface AccountDoc {
+  _id: string;
+  /** Null for the bank's own (system) accounts. */
+  customerId: string | null;
+  currency: string;
+  status: AccountStatus;
+  systemPurpose: SystemAccountPurpose | null;
+  createdAt: Date;
+}
+
+export interface LedgerEntryDoc {
+  _id: string;
+  accountId: string;
+  direction: LedgerDirection;
+  amountMinor: bigint;
+  currency: string;
+  balanceAfterMinor: bigint;
+  sequence: number;
+  transferId: string;
+  paymentId: string | null;
+  createdAt: Date;
+}
+
+/** The registry of the bank's own accounts: one per purpose and currency. */
+export interface SystemAccountDoc {
+  _id: string;
+  purpose: SystemAccountPurpose;
+  currency: string;
+  accountId: string;
+  createdAt: Date;
+}
+
+/** A deposit's idempotency key, scoped to the caller, with a fingerprint of the request it first named. */
+export interface DepositRequestDoc {
+  _id: string;
+  subject: string;
+  idempotencyKey: string;
+  fingerprint: string;
+  accountId: string;
+  transferId: string;
+  createdAt: Date;
+}
+
+/** Minor units come back as BigInt (useBigInt64) unless a value was written as a small number. */
+function toBigInt(value: unknown): bigint {
+  return typeof value === 'bigint' ? value : BigInt(value as number);
+}
+
+function normaliseEntry(doc: LedgerEntryDoc): LedgerEntryDoc {
+  return { ...doc, amountMinor: toBigInt(doc.amountMinor), balanceAfterMinor: toBigInt(doc.balanceAfterMinor), sequence: Number(doc.sequence) };
+}
+
+/**
+ * The only code that touches the accounts subgraph's collections. Each index sits beside the
+ * queries that need it; the unique ones are the concurrency guards (no transactions needed).
+ */
+export class AccountsRepository {
+  readonly customers: Collection<CustomerDoc>;
+  readonly accounts: Collection<AccountDoc>;
+  readonly entries: Collection<LedgerEntryDoc>;
+  readonly systemAccounts: Collection<SystemAccountDoc>;
+  readonly depositRequests: Collection<DepositRequestDoc>;
+
+  constructor(db: Db) {
+    this.customers = db.collection<CustomerDoc>('customers');
+    this.accounts = db.collection<AccountDoc>('accounts');
+    this.entries = db.collection<LedgerEntryDoc>('ledger_entries');
+    this.systemAccounts = db.collection<SystemAccountDoc>('system_accounts');
+    this.depositRequests = db.collection<DepositRequestDoc>('deposit_requests');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await Promise.all([
+      // Customer.accounts
+      this.accounts.createIndex({ customerId: 1 }, { name: 'customerId' }),
+      // Gap-free sequence per account: two writers racing for the same next sequence, one wins.
+      this.entries.createIndex({ accountId: 1, sequence: 1 }, { name: 'accountId_sequence', unique: true }),
+      // One debit and one credit per transfer, ever: re-posting a transfer posts nothing new.
+      this.entries.createIndex({ transferId: 1, direction: 1 }, { name: 'transferId_direction', unique: true }),
+      this.systemAccounts.createIndex({ purpose: 1, currency: 1 }, { name: 'purpose_currency', unique: true }),
+      this.depositRequests.createIndex({ subject: 1, idempotencyKey: 1 }, { name: 'subject_idempotencyKey', unique: true }),
+    ]);
+  }
+
+  // Customers
+
+  async insertCustomer(customer: CustomerDoc): Promise<void> {
+    await this.customers.insertOne(customer);
+  }
+
+  findCustomersByIds(ids: readonly string[]): Promise<CustomerDoc[]> {
+    return this.customers.find({ _id: { $in: [...ids] } }).toArray();
+  }
+
+  // Accounts
+
+  async insertAccount(account: AccountDoc): Promise<void> {
+    await this.accounts.insertOne(account);
+  }
+
+  findAccountsByIds(ids: readonly string[]): Promise<AccountDoc[]> {
+    return this.accounts.find({ _id: { $in: [...ids] } }).toArray();
+  }
+
+  findAccountsByCustomerIds(customerIds: readonly string[]): Promise<AccountDoc[]> {
+    return this.accounts.find({ customerId: { $in: [...customerIds] } }).sort({ createdAt: 1, _id: 1 }).toArray();
+  }
+
+  /** Frozen and closed accounts refuse transfers; set by operations tooling. */
+  async setAccountStatus(id: string, status: AccountStatus): Promise<void> {
+    await this.accounts.updateOne({ _id: id }, { $set: { status } });
+  }
+
+  findSystemAccount(purpose: SystemAccountPurpose, currency: string): Promise<SystemAccountDoc | null> {
+    return this.systemAccounts.findOne({ purpose, currency });
+  }
+
+  async insertSystemAccount(entry: SystemAccountDoc): Promise<void> {
+    await this.systemAccounts.insertOne(entry);
+  }
+
+  listSystemAccounts(): Promise<SystemAccountDoc[]> {
+    return this.systemAccounts.find({}).toArray();
+  }
+
+  // Ledger entries
+
+  /** The account's newest entry (highest sequence), served by the (accountId, sequence) index. */
+  async latestPosition(accountId: string): Promise<LedgerPosition | null> {
+    const latest = await this.entries.find({ accountId }, { projection: { sequence: 1, balanceAfterMinor: 1 } }).sort({ sequence: -1 }).limit(1).next();
+    return latest ? { sequence: Number(latest.sequence), balanceAfterMinor: toBigInt(latest.balanceAfterMinor) } : null;
+  }
+
+  /** Throws the driver's duplicate-key error when the sequence or the transfer leg is taken. */
+  async insertEntry(entry: LedgerEntryDoc): Promise<void> {
+    await this.entries.insertOne(entry);
+  }
+
+  async findTransferLegs(transferId: string): Promise<LedgerEntryDoc[]> {
+    return (await this.entries.find({ transferId }).toArray()).map(normaliseEntry);
+  }
+
+  async findLeg(transferId: string, direction: LedgerDirection): Promise<LedgerEntryDoc | null> {
+    const doc = await this.entries.findOne({ transferId, direction });
+    return doc ? normaliseEntry(doc) : null;
+  }
+
+  /**
+   * Each account's current balance for any number of accounts in one command: credits minus
+   * debits, summed by the server. (The newest entry's balanceAfter is the same number — the
+   * ledger tests hold it to that — but FerretDB 1.24's $group has neither $first nor $max.)
+   * Accounts without entries are absent from the map.
+   */
+  async latestBalances(accountIds: readonly string[]): Promise<Map<string, bigint>> {
+    const rows = await this.entries
+      .aggregate<{ _id: { accountId: string; direction: LedgerDirection }; totalMinor: bigint | number }>([
+        { $match: { accountId: { $in: [...accountIds] } } },
+        { $group: { _id: { accountId: '$accountId', direction: '$direction' }, totalMinor: { $sum: '$amountMinor' } } },
+      ])
+      .toArray();
+    const balances = new Map<string, bigint>();
+    for (const row of rows) {
+      const total = toBigInt(row.totalMinor);
+      const signed = row._id.direction === 'CREDIT' ? total : -total;
+      balances.set(row._id.accountId, (balances.get(row._id.accountId) ?? 0n) + signed);
+    }
+    return balances;
+  }
+
+  /** A page of an account's entries, newest first, strictly before `beforeSequence` when given. */
+  async ledgerPage(accountId: string, beforeSequence: number | null, limit: number): Promise<LedgerEntryDoc[]> {
+    const filter = beforeSequence === null ? { accountId } : { accountId, sequence: { $lt: beforeSequence } };
+    return (await this.entries.find(filter).sort({ sequence: -1 }).limit(limit).toArray()).map(normaliseEntry);
+  }
+
+  /** Every entry of one account in sequence order (audits and tests). */
+  async entriesOf(accountId: string): Promise<LedgerEntryDoc[]> {
+    return (await this.entries.find({ accountId }).sort({ sequence: 1 }).toArray()).map(normaliseEntry);
+  }
+
+  // Deposit idempotency keys
+
+  /** Throws the driver's duplicate-key error when the caller already used the key. */
+  async insertDepositRequest(request: DepositRequestDoc): Promise<void> {
+    await this.depositRequests.insertOne(request);
+  }
+
+  findDepositRequest(subject: string, idempotencyKey: string): Promise<DepositRequestDoc | null> {
+    return this.depositRequests.findOne({ subject, idempotencyKey });
+  }
+}
