@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { envBool, envInt, envOptional, envString } from '../runtime/config';
+import { envInt, envOptional, envString } from '../runtime/config';
+import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET } from '../runtime/dev-token';
 
 /** Everything the gateway reads from the environment, once, validated at start. */
@@ -28,6 +29,12 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Largest accepted request body in bytes. Env MAX_BODY_BYTES, default 100000. */
   maxBodyBytes: number;
+  /** Depth, alias, cost, token and directive limits (see limits.ts for the defaults and why). */
+  limits: RequestLimits;
+  /** Per-identity rate limit: sustained requests/s (RATE_LIMIT_PER_SECOND, default 100) and burst (RATE_LIMIT_BURST, default 400). */
+  rateLimit: { perSecond: number; burst: number };
+  /** Trusted documents manifest (JSON: sha256 → document). Env TRUSTED_DOCUMENTS; unset = any document. */
+  trustedDocumentsPath?: string;
 }
 
 export function readGatewayConfig(): GatewayConfig {
@@ -53,7 +60,14 @@ export function readGatewayConfig(): GatewayConfig {
     },
     subgraphTimeoutMs: envInt('SUBGRAPH_TIMEOUT_MS', 10_000, { min: 1 }),
     maxBodyBytes: envInt('MAX_BODY_BYTES', 100_000, { min: 1000 }),
+    limits: {
+      maxDepth: envInt('MAX_DEPTH', DEFAULT_LIMITS.maxDepth, { min: 1 }),
+      maxAliases: envInt('MAX_ALIASES', DEFAULT_LIMITS.maxAliases),
+      maxCost: envInt('MAX_COST', DEFAULT_LIMITS.maxCost, { min: 1 }),
+      maxTokens: envInt('MAX_TOKENS', DEFAULT_LIMITS.maxTokens, { min: 10 }),
+      maxDirectives: envInt('MAX_DIRECTIVES', DEFAULT_LIMITS.maxDirectives),
+    },
+    rateLimit: { perSecond: envInt('RATE_LIMIT_PER_SECOND', 100, { min: 1 }), burst: envInt('RATE_LIMIT_BURST', 400, { min: 1 }) },
+    trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
   };
 }
-
-export { envBool };

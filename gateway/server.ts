@@ -10,10 +10,13 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import { internalSigningSecret, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../runtime/config';
-import { ErrorCode } from '../runtime/errors';
+import { ErrorCode, PaygraphError } from '../runtime/errors';
+import { ANONYMOUS } from '../runtime/identity';
 import { createLogger, type Logger } from '../runtime/logger';
 import { metricsHandler } from '../runtime/metrics';
+import { GraphQLError } from 'graphql';
 import { createIdentityVerifier } from './auth';
+import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
 
@@ -31,7 +34,10 @@ const CLIENT_CODES = new Set<string>(Object.values(ErrorCode));
  * on purpose is masked to INTERNAL_SERVER_ERROR with no message detail or stack.
  */
 export function formatGatewayError(production: boolean) {
-  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Validation rules report our own errors (limits); Apollo wraps them as validation failures.
+    const original = (error as { originalError?: unknown })?.originalError;
+    if (original instanceof PaygraphError) formatted = { ...formatted, extensions: { ...formatted.extensions, code: original.code } };
     const code = String(formatted.extensions?.code ?? '');
     const safe = CLIENT_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
     const graphqlInput = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_REQUEST';
@@ -44,6 +50,12 @@ export function formatGatewayError(production: boolean) {
   };
 }
 
+/** Errors thrown while building the context carry their HTTP status in `extensions.http`. */
+function withHttpStatus(error: unknown, status: number): unknown {
+  if (!(error instanceof GraphQLError)) return error;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
+}
+
 /** Resolves a subgraph's URL: env overrides (ACCOUNTS_URL, …) win over the supergraph's. */
 function subgraphUrlFor(name: string, fromSupergraph: string | undefined): string {
   return (SUBGRAPH_NAMES as string[]).includes(name) ? subgraphUrl(name as SubgraphName) : (fromSupergraph ?? '');
@@ -53,6 +65,9 @@ function subgraphUrlFor(name: string, fromSupergraph: string | undefined): strin
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const secret = internalSigningSecret();
   const verifyIdentity = createIdentityVerifier(config.jwt);
+  const armor = armorValidation(config.limits, config.production);
+  const rateLimiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
+  const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
     buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs),
@@ -70,7 +85,10 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     hideSchemaDetailsFromClientErrors: config.production,
     csrfPrevention: true,
     formatError: formatGatewayError(config.production),
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
     plugins: [
+      ...armor.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -99,12 +117,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
+    limitRequest(config.limits, trustedDocuments),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
           ? req.headers['x-request-id']
           : randomUUID();
-        const identity = await verifyIdentity(req.headers.authorization);
+        const identity = await verifyIdentity(req.headers.authorization).catch((error: unknown) => {
+          throw withHttpStatus(error, 401);
+        });
+        if (!rateLimiter.take(identity.subject === ANONYMOUS.subject ? `ip:${req.ip}` : identity.subject)) {
+          throw withHttpStatus(new PaygraphError(ErrorCode.LIMIT_EXCEEDED, 'rate limit exceeded; slow down'), 429);
+        }
         return { identity, requestId };
       },
     }),

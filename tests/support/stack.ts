@@ -37,7 +37,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     mongoUri: process.env.MONGODB_URI,
     gatewayPort: await freePort(),
     subgraphPorts,
-    env: { MONGODB_DB_PREFIX: dbPrefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', NODE_ENV: 'test', ...env },
+    env: { MONGODB_DB_PREFIX: dbPrefix, RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', NODE_ENV: 'test', ...env },
     stdio: 'inherit',
   });
   const operatorToken = await signDevToken({ sub: 'test-operator', scope: ALL_SCOPES });
