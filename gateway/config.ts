@@ -33,6 +33,8 @@ export interface GatewayConfig {
   limits: RequestLimits;
   /** Per-identity rate limit: sustained requests/s (RATE_LIMIT_PER_SECOND, default 100) and burst (RATE_LIMIT_BURST, default 400). */
   rateLimit: { perSecond: number; burst: number };
+  /** Serve HTTPS and WSS with this PEM certificate and key (TLS_CERT_FILE, TLS_KEY_FILE); plain HTTP when unset. */
+  tls?: { certFile: string; keyFile: string };
   /** Trusted documents manifest (JSON: sha256 → document). Env TRUSTED_DOCUMENTS; unset = any document. */
   trustedDocumentsPath?: string;
 }
@@ -69,5 +71,14 @@ export function readGatewayConfig(): GatewayConfig {
     },
     rateLimit: { perSecond: envInt('RATE_LIMIT_PER_SECOND', 100, { min: 1 }), burst: envInt('RATE_LIMIT_BURST', 400, { min: 1 }) },
     trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
+    tls: tlsConfig(),
   };
+}
+
+function tlsConfig(): GatewayConfig['tls'] {
+  const certFile = envOptional('TLS_CERT_FILE');
+  const keyFile = envOptional('TLS_KEY_FILE');
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
+  return { certFile, keyFile };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -75,7 +76,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  const httpServer: Server = config.tls
+    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
+    : createServer(app);
   httpServer.keepAliveTimeout = 65_000;
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -145,7 +148,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
+    url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}/graphql`,
     port,
     httpServer,
     stop: () => apollo.stop(),
