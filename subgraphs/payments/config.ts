@@ -1,0 +1,41 @@
+import { ConfigError, envInt, envOptional } from '../../runtime/config';
+import { parseDecimal } from '../../runtime/money';
+import type { ApprovalThresholds } from './rules';
+
+/** Saga steps after which the crash-test fault injection may stop the process. */
+export const CRASH_STEPS = ['risk', 'compliance', 'debit'] as const;
+export type CrashStep = (typeof CRASH_STEPS)[number];
+
+/** The payments subgraph's configuration, read from the environment once. */
+export interface PaymentsConfig {
+  /**
+   * Maker-checker thresholds in USD minor units (PAYGRAPH_APPROVAL_THRESHOLD_USD, default
+   * "10000.00": one approver; PAYGRAPH_DUAL_APPROVAL_THRESHOLD_USD, default "100000.00": two).
+   */
+  approvals: ApprovalThresholds;
+  /** How long one process owns a payment it drives (PAYGRAPH_SAGA_LEASE_MS, default 30000). */
+  leaseMs: number;
+  /** How often unfinished payments are looked for and resumed (PAYGRAPH_RESUME_INTERVAL_MS, default 15000; 0 = only at start). */
+  resumeIntervalMs: number;
+  /**
+   * TEST ONLY (the crash-resume test): PAYGRAPH_CRASH_AFTER_STEP=risk|compliance|debit makes the
+   * process exit(137) right after that saga step is persisted. Never set it in production.
+   */
+  crashAfterStep: CrashStep | undefined;
+}
+
+export function loadPaymentsConfig(): PaymentsConfig {
+  const single = parseDecimal(envOptional('PAYGRAPH_APPROVAL_THRESHOLD_USD') ?? '10000.00', 'USD').minor;
+  const dual = parseDecimal(envOptional('PAYGRAPH_DUAL_APPROVAL_THRESHOLD_USD') ?? '100000.00', 'USD').minor;
+  if (dual < single) throw new ConfigError('PAYGRAPH_DUAL_APPROVAL_THRESHOLD_USD must be at least PAYGRAPH_APPROVAL_THRESHOLD_USD');
+  const crash = envOptional('PAYGRAPH_CRASH_AFTER_STEP');
+  if (crash !== undefined && !(CRASH_STEPS as readonly string[]).includes(crash)) {
+    throw new ConfigError(`PAYGRAPH_CRASH_AFTER_STEP must be one of ${CRASH_STEPS.join(', ')}`);
+  }
+  return {
+    approvals: { singleUsdMinor: single, dualUsdMinor: dual },
+    leaseMs: envInt('PAYGRAPH_SAGA_LEASE_MS', 30_000, { min: 100 }),
+    resumeIntervalMs: envInt('PAYGRAPH_RESUME_INTERVAL_MS', 15_000),
+    crashAfterStep: crash as CrashStep | undefined,
+  };
+}

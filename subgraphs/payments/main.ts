@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '../../runtime/subgraph-main';
+import { paymentsSubgraph } from './index';
+
+runSubgraphProcess(paymentsSubgraph);

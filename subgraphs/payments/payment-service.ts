@@ -1,0 +1,246 @@
+import { ObjectId } from 'mongodb';
+import type { Logger } from 'pino';
+import { badInput, ErrorCode, notFound, PaygraphError } from '../../runtime/errors';
+import { canSeeCustomer, requireScope, type Identity } from '../../runtime/identity';
+import { parseDecimal } from '../../runtime/money';
+import type { Collaborators } from './collaborators';
+import type { PaymentsConfig } from './config';
+import { quote, usdEquivalentMinor, type RateTable } from './fx';
+import type { PaymentDoc, PaymentsRepository } from './repository';
+import {
+  assertSameRequest, checkApprover, paymentFingerprint, requestFingerprint, requiredApprovals, validateCreatePayment, validateId, validateIdempotencyKey,
+} from './rules';
+import type { PaymentSaga } from './saga';
+import { CANCELABLE_STATUSES, PaymentStatus, REFUNDABLE_STATUSES } from './state-machine';
+
+const S = PaymentStatus;
+
+export function newPaymentId(): string {
+  return `pay_${new ObjectId().toHexString()}`;
+}
+
+/** Whether `identity` may see the payment: staff always, a customer if it is a party. */
+export function canSeePayment(identity: Identity, p: Pick<PaymentDoc, 'customerIds'>): boolean {
+  if (identity.internal || identity.customerId === undefined) return true;
+  return p.customerIds.includes(identity.customerId);
+}
+
+/** The payment commands of the public API; each authorises, validates and hands over to the saga. */
+export class PaymentService {
+  constructor(
+    private readonly repository: PaymentsRepository,
+    private readonly saga: PaymentSaga,
+    private readonly collaborators: Collaborators,
+    private readonly rates: RateTable,
+    private readonly config: PaymentsConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async createPayment(identity: Identity, input: Record<string, unknown>): Promise<PaymentDoc> {
+    requireScope(identity, 'payments:write');
+    const request = validateCreatePayment(input);
+    const fingerprint = paymentFingerprint(request);
+    const known = await this.repository.findKey(identity.subject, 'createPayment', request.idempotencyKey);
+    if (known) {
+      assertSameRequest(known.fingerprint, fingerprint, request.idempotencyKey);
+      if (await this.repository.findPayment(known.paymentId)) return this.driveQuietly(known.paymentId);
+    }
+
+    const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
+    const [source, destination] = await this.collaborators.accountFacts(ids);
+    if (!source || !canSeeCustomer(identity, source.customerId)) throw notFound('account', request.sourceAccountId);
+    if (source.status !== 'ACTIVE') throw badInput(`the source account is ${source.status}`, { field: 'sourceAccountId' });
+    if (request.currency !== source.currency) {
+      throw badInput(`the amount is in ${request.currency} but the source account holds ${source.currency}`, { field: 'amount.currency' });
+    }
+    if (request.destinationAccountId) {
+      if (!destination) throw notFound('account', request.destinationAccountId);
+      if (destination.status !== 'ACTIVE') throw badInput(`the destination account is ${destination.status}`, { field: 'destinationAccountId' });
+      if (destination.currency !== request.currency) {
+        throw badInput(`the destination account holds ${destination.currency}, not ${request.currency}`, { field: 'destinationAccountId' });
+      }
+    }
+    const beneficiary = request.beneficiary;
+    const fx = beneficiary && beneficiary.currency !== request.currency ? quote(this.rates, request.amountMinor, request.currency, beneficiary.currency) : null;
+    const usdMinor = usdEquivalentMinor(this.rates, request.amountMinor, request.currency);
+    const counterpartyCountry = beneficiary?.country ?? destination?.customerCountry ?? null;
+    const now = new Date();
+    const paymentId = known?.paymentId ?? newPaymentId();
+    const customerIds = [...new Set([source.customerId, ...(destination ? [destination.customerId] : [])])];
+    const doc: PaymentDoc = {
+      _id: paymentId,
+      status: S.PENDING,
+      version: 0,
+      lastChange: { number: 1, status: S.PENDING, previousStatus: null, at: now },
+      eventPending: true,
+      createdBy: identity.subject,
+      idempotencyKey: request.idempotencyKey,
+      sourceAccountId: request.sourceAccountId,
+      sourceCustomerId: source.customerId,
+      destinationAccountId: request.destinationAccountId,
+      destinationCustomerId: destination?.customerId ?? null,
+      accountIds: ids,
+      customerIds,
+      beneficiary,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      usdEquivalentMinor: usdMinor,
+      fx,
+      reference: request.reference,
+      parties: {
+        customerName: source.customerName,
+        customerCountry: source.customerCountry,
+        accountCreatedAt: new Date(source.createdAt).toISOString(),
+        counterpartyCustomerId: destination?.customerId ?? null,
+        counterpartyName: destination?.customerName ?? null,
+        counterpartyCountry,
+        crossBorder: Boolean(fx) || (counterpartyCountry !== null && counterpartyCountry !== source.customerCountry),
+      },
+      requiredApprovals: requiredApprovals(usdMinor, this.config.approvals),
+      approvals: [],
+      steps: {},
+      waitingFor: null,
+      failureReason: null,
+      refundedMinor: 0n,
+      refunds: [],
+      leaseOwner: null,
+      leaseUntil: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+
+    // The travel rule and KYC limits refuse the payment before anything is stored, so a
+    // refusal does not stick to the idempotency key.
+    await this.collaborators.preScreenPayment(this.saga.screeningInput(doc));
+
+    const claim = await this.repository.claimKey({
+      _id: new ObjectId().toHexString(), subject: identity.subject, scope: 'createPayment', key: request.idempotencyKey, fingerprint, paymentId, createdAt: now,
+    });
+    if (!claim.claimed) {
+      // A concurrent request with the same key won: the same request gets the same payment.
+      assertSameRequest(claim.existing.fingerprint, fingerprint, request.idempotencyKey);
+      doc._id = claim.existing.paymentId;
+    }
+    if (await this.repository.insertPayment(doc)) await this.saga.ensureEvent(doc);
+    return this.driveQuietly(doc._id);
+  }
+
+  /** Drives the saga; a collaborator outage leaves the payment where it is, to be resumed. */
+  private async driveQuietly(id: string): Promise<PaymentDoc> {
+    try {
+      return await this.saga.drive(id);
+    } catch (error) {
+      this.log.error({ err: error, paymentId: id }, 'payment saga stopped; it will be resumed');
+      const p = await this.repository.findPayment(id);
+      if (!p) throw error;
+      return p;
+    }
+  }
+
+  async visiblePayment(identity: Identity, id: unknown): Promise<PaymentDoc> {
+    const paymentId = validateId(id, 'id');
+    const p = await this.repository.findPayment(paymentId);
+    if (!p || !canSeePayment(identity, p)) throw notFound('payment', paymentId);
+    return p;
+  }
+
+  async approvePayment(identity: Identity, id: unknown): Promise<PaymentDoc> {
+    requireScope(identity, 'payments:approve');
+    let p = await this.visiblePayment(identity, id);
+    for (;;) {
+      if (p.status !== S.REQUIRES_APPROVAL) {
+        throw new PaygraphError(ErrorCode.INVALID_STATE_TRANSITION, `a ${p.status} payment cannot be approved`, { status: p.status });
+      }
+      checkApprover(p.createdBy, p.approvals, identity.subject);
+      const next = await this.saga.update(p, { approvals: [...p.approvals, { approver: identity.subject, approvedAt: new Date() }] });
+      if (next) break;
+      p = await this.visiblePayment(identity, p._id);
+    }
+    return this.driveQuietly(p._id);
+  }
+
+  async rejectPayment(identity: Identity, id: unknown, reason: unknown): Promise<PaymentDoc> {
+    requireScope(identity, 'payments:approve');
+    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) {
+      throw badInput('reason must be 1 to 500 characters', { field: 'reason' });
+    }
+    return this.endBeforeMoneyMoves(identity, id, S.DECLINED, `rejected: ${reason.trim()}`, [S.REQUIRES_APPROVAL, S.REQUIRES_REVIEW]);
+  }
+
+  async cancelPayment(identity: Identity, id: unknown): Promise<PaymentDoc> {
+    requireScope(identity, 'payments:write');
+    const p = await this.visiblePayment(identity, id);
+    // A customer cancels only payments it pays from.
+    if (identity.customerId !== undefined && !identity.internal && p.sourceCustomerId !== identity.customerId) {
+      throw new PaygraphError(ErrorCode.FORBIDDEN, 'only the payer can cancel a payment');
+    }
+    return this.endBeforeMoneyMoves(identity, p._id, S.CANCELED, `canceled by ${identity.subject}`, CANCELABLE_STATUSES);
+  }
+
+  private async endBeforeMoneyMoves(identity: Identity, id: unknown, to: PaymentStatus, reason: string, from: readonly PaymentStatus[]): Promise<PaymentDoc> {
+    let p = await this.visiblePayment(identity, id);
+    return this.saga.exclusive(p._id, async () => {
+      for (;;) {
+        if (!from.includes(p.status)) {
+          throw new PaygraphError(ErrorCode.INVALID_STATE_TRANSITION, `a ${p.status} payment cannot become ${to}`, { from: p.status, to });
+        }
+        const next = await this.saga.transition(p, to, { failureReason: reason, waitingFor: null });
+        if (next) return this.saga.finish(next);
+        p = await this.visiblePayment(identity, p._id);
+      }
+    });
+  }
+
+  async refundPayment(identity: Identity, input: Record<string, unknown>): Promise<PaymentDoc> {
+    requireScope(identity, 'payments:write');
+    const paymentId = validateId(input.paymentId, 'paymentId');
+    const key = validateIdempotencyKey(input.idempotencyKey);
+    const amountInput = (input.amount ?? {}) as { amount?: unknown; currency?: unknown };
+    if (typeof amountInput.amount !== 'string' || typeof amountInput.currency !== 'string') throw badInput('amount is required', { field: 'amount' });
+    const amount = parseDecimal(amountInput.amount, amountInput.currency);
+    const original = await this.visiblePayment(identity, paymentId);
+    // The payee gives the money back; a payer cannot claw it back by itself.
+    if (identity.customerId !== undefined && !identity.internal && original.destinationCustomerId !== identity.customerId) {
+      throw new PaygraphError(ErrorCode.FORBIDDEN, 'only the payee or staff can refund a payment');
+    }
+    const fingerprint = requestFingerprint('refundPayment', { paymentId, amountMinor: amount.minor, currency: amount.currency });
+    const claim = await this.repository.claimKey({
+      _id: new ObjectId().toHexString(), subject: identity.subject, scope: 'refundPayment', key, fingerprint, paymentId, createdAt: new Date(),
+    });
+    let requestId: string;
+    if (claim.claimed) {
+      const stored = await this.repository.findKey(identity.subject, 'refundPayment', key);
+      requestId = stored!._id;
+    } else {
+      assertSameRequest(claim.existing.fingerprint, fingerprint, key);
+      requestId = claim.existing._id;
+    }
+
+    return this.saga.exclusive(paymentId, async () => {
+      for (;;) {
+        const p = await this.visiblePayment(identity, paymentId);
+        if (p.refunds.some((r) => r.requestId === requestId)) return this.saga.finishRefund(paymentId, requestId);
+        if (!REFUNDABLE_STATUSES.includes(p.status)) {
+          throw new PaygraphError(ErrorCode.INVALID_STATE_TRANSITION, `a ${p.status} payment cannot be refunded`, { status: p.status });
+        }
+        if (amount.currency !== p.currency) throw badInput(`the refund must be in ${p.currency}`, { field: 'amount.currency' });
+        const reserved = p.refundedMinor + p.refunds.filter((r) => r.state === 'pending').reduce((sum, r) => sum + r.amountMinor, 0n);
+        if (amount.minor > p.amountMinor - reserved) {
+          throw badInput('the refund exceeds the settled amount minus earlier refunds', { field: 'amount', refundableMinor: String(p.amountMinor - reserved) });
+        }
+        const number = p.refunds.length + 1;
+        const refund = {
+          number, requestId, amountMinor: amount.minor, transferId: `${p._id}:refund:${number}`, state: 'pending' as const, requestedBy: identity.subject, createdAt: new Date(),
+        };
+        if (await this.saga.update(p, { refunds: [...p.refunds, refund] })) return this.saga.finishRefund(paymentId, requestId);
+      }
+    });
+  }
+
+  /** Internal: a review elsewhere has decided; drive the saga on. */
+  async continuePayment(id: unknown): Promise<PaymentDoc> {
+    const paymentId = validateId(id, 'id');
+    if (!(await this.repository.findPayment(paymentId))) throw notFound('payment', paymentId);
+    return this.saga.drive(paymentId);
+  }
+}

@@ -1,0 +1,257 @@
+import type { Collection, Db, Filter } from 'mongodb';
+import { isDuplicateKeyError } from '../../runtime/mongo';
+import type { FxQuote } from './fx';
+import type { ApprovalRecord, BeneficiaryRecord } from './rules';
+import type { ComplianceStatus, RiskDecision } from './collaborators';
+import type { PaymentStatus } from './state-machine';
+
+/** The only module touching the payments subgraph's collections; indexes are declared here. */
+
+export interface StatusChange {
+  /** 1 for the payment's first status (PENDING), +1 per change. */
+  number: number;
+  status: PaymentStatus;
+  previousStatus: PaymentStatus | null;
+  at: Date;
+}
+
+export interface RefundRecord {
+  number: number;
+  /** The idempotency record that asked for it. */
+  requestId: string;
+  amountMinor: bigint;
+  transferId: string;
+  state: 'pending' | 'posted' | 'failed';
+  requestedBy: string;
+  createdAt: Date;
+}
+
+export interface PaymentDoc {
+  _id: string;
+  status: PaymentStatus;
+  /** Bumped by every update: the compare-and-set guard. */
+  version: number;
+  lastChange: StatusChange;
+  /** True while the event of `lastChange` may not be in the log yet. */
+  eventPending: boolean;
+  createdBy: string;
+  idempotencyKey: string;
+  sourceAccountId: string;
+  sourceCustomerId: string;
+  destinationAccountId: string | null;
+  destinationCustomerId: string | null;
+  accountIds: string[];
+  customerIds: string[];
+  beneficiary: BeneficiaryRecord | null;
+  amountMinor: bigint;
+  currency: string;
+  usdEquivalentMinor: bigint;
+  fx: FxQuote | null;
+  reference: string | null;
+  /** Facts sent to risk and compliance, captured at creation so a resume sends the same. */
+  parties: {
+    customerName: string;
+    customerCountry: string;
+    accountCreatedAt: string;
+    counterpartyCustomerId: string | null;
+    counterpartyName: string | null;
+    counterpartyCountry: string | null;
+    crossBorder: boolean;
+  };
+  requiredApprovals: number;
+  approvals: ApprovalRecord[];
+  /** Step results obtained so far: a resumed saga skips these and repeats nothing. */
+  steps: { risk?: { decision: RiskDecision; at: Date }; compliance?: { status: ComplianceStatus; at: Date }; transfer?: { at: Date } };
+  /** What a REQUIRES_REVIEW payment waits for. */
+  waitingFor: 'risk' | 'compliance' | null;
+  failureReason: string | null;
+  refundedMinor: bigint;
+  refunds: RefundRecord[];
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PaymentEventDoc {
+  /** `<paymentId>:<number>`: one event per status change, however often a step is retried. */
+  _id: string;
+  sequence: number;
+  paymentId: string;
+  number: number;
+  status: PaymentStatus;
+  previousStatus: PaymentStatus | null;
+  occurredAt: Date;
+  accountIds: string[];
+  customerIds: string[];
+}
+
+export interface IdempotencyDoc {
+  _id: string;
+  subject: string;
+  scope: 'createPayment' | 'refundPayment';
+  key: string;
+  fingerprint: string;
+  paymentId: string;
+  createdAt: Date;
+}
+
+export interface EventFilter {
+  paymentId?: string;
+  accountId?: string;
+  customerId?: string;
+}
+
+/** How long idempotency keys are kept (at least 24h is promised). */
+export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
+
+export class PaymentsRepository {
+  readonly payments: Collection<PaymentDoc>;
+  readonly events: Collection<PaymentEventDoc>;
+  readonly keys: Collection<IdempotencyDoc>;
+
+  constructor(db: Db) {
+    this.payments = db.collection<PaymentDoc>('payments');
+    this.events = db.collection<PaymentEventDoc>('payment_events');
+    this.keys = db.collection<IdempotencyDoc>('idempotency_keys');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // listPayments / Account.payments: by account or customer, newest first (ids sort by time).
+    await this.payments.createIndex({ accountIds: 1, _id: -1 });
+    await this.payments.createIndex({ customerIds: 1, _id: -1 });
+    // Resume after a crash: payments the saga still drives.
+    await this.payments.createIndex({ status: 1 });
+    await this.payments.createIndex({ eventPending: 1 });
+    // The event log: a global gap-free sequence; one event per (payment, change number) via _id.
+    await this.events.createIndex({ sequence: 1 }, { unique: true });
+    await this.events.createIndex({ paymentId: 1, number: 1 });
+    // Idempotency keys, scoped to the caller; kept 48h.
+    await this.keys.createIndex({ subject: 1, scope: 1, key: 1 }, { unique: true });
+    await this.keys.createIndex({ createdAt: 1 }, { expireAfterSeconds: IDEMPOTENCY_TTL_SECONDS });
+  }
+
+  // ---- idempotency keys ----
+
+  /** Inserts the key, or returns the record already there (the unique index decides races). */
+  async claimKey(doc: IdempotencyDoc): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyDoc }> {
+    try {
+      await this.keys.insertOne(doc);
+      return { claimed: true };
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const existing = await this.keys.findOne({ subject: doc.subject, scope: doc.scope, key: doc.key });
+      if (!existing) throw error;
+      return { claimed: false, existing };
+    }
+  }
+
+  async findKey(subject: string, scope: IdempotencyDoc['scope'], key: string): Promise<IdempotencyDoc | null> {
+    return this.keys.findOne({ subject, scope, key });
+  }
+
+  // ---- payments ----
+
+  /** False when a payment with this id exists already. */
+  async insertPayment(doc: PaymentDoc): Promise<boolean> {
+    try {
+      await this.payments.insertOne(doc);
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  async findPayment(id: string): Promise<PaymentDoc | null> {
+    return this.payments.findOne({ _id: id });
+  }
+
+  async findPayments(ids: readonly string[]): Promise<PaymentDoc[]> {
+    return this.payments.find({ _id: { $in: [...ids] } }).toArray();
+  }
+
+  /**
+   * Compare-and-set: applies `set` only if the payment still has `expected` status and version.
+   * False means someone else moved it first: re-read.
+   */
+  async compareAndSet(current: Pick<PaymentDoc, '_id' | 'status' | 'version'>, set: Partial<PaymentDoc>): Promise<boolean> {
+    const result = await this.payments.updateOne(
+      { _id: current._id, status: current.status, version: current.version },
+      { $set: { ...set, updatedAt: set.updatedAt ?? new Date() }, $inc: { version: 1 } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async listPayments(filter: { accountId?: string; customerId?: string; statuses?: string[]; beforeId?: string }, limit: number): Promise<PaymentDoc[]> {
+    const query: Filter<PaymentDoc> = {};
+    if (filter.accountId !== undefined) query.accountIds = filter.accountId;
+    if (filter.customerId !== undefined) query.customerIds = filter.customerId;
+    if (filter.statuses?.length) query.status = { $in: filter.statuses as PaymentStatus[] };
+    if (filter.beforeId !== undefined) query._id = { $lt: filter.beforeId };
+    return this.payments.find(query).sort({ _id: -1 }).limit(limit).toArray();
+  }
+
+  /** Payments a (re)started process must drive on or finish. */
+  async findUnfinished(): Promise<PaymentDoc[]> {
+    const [active, pendingEvents, pendingRefunds] = await Promise.all([
+      this.payments.find({ status: { $in: ['PENDING', 'PROCESSING', 'REQUIRES_REVIEW'] as PaymentStatus[] } }).sort({ _id: 1 }).limit(1000).toArray(),
+      this.payments.find({ eventPending: true }).limit(1000).toArray(),
+      this.payments.find({ 'refunds.state': 'pending' } as Filter<PaymentDoc>).limit(1000).toArray(),
+    ]);
+    const byId = new Map<string, PaymentDoc>();
+    for (const doc of [...active, ...pendingEvents, ...pendingRefunds]) byId.set(doc._id, doc);
+    return [...byId.values()];
+  }
+
+  // ---- the event log ----
+
+  /**
+   * Appends the event of one status change, once. The global sequence is max+1 guarded by a
+   * unique index: a writer can only take n+1 once n is visible, so events become visible in
+   * sequence order and a reader never skips one. On a lost race, re-read and retry.
+   */
+  async appendEvent(paymentId: string, change: StatusChange, parties: { accountIds: string[]; customerIds: string[] }): Promise<PaymentEventDoc> {
+    const _id = `${paymentId}:${change.number}`;
+    for (let attempt = 0; ; attempt++) {
+      const existing = await this.events.findOne({ _id });
+      if (existing) return existing;
+      const last = await this.events.find({}, { projection: { sequence: 1 } }).sort({ sequence: -1 }).limit(1).next();
+      const doc: PaymentEventDoc = {
+        _id,
+        sequence: (last?.sequence ?? 0) + 1,
+        paymentId,
+        number: change.number,
+        status: change.status,
+        previousStatus: change.previousStatus,
+        occurredAt: change.at,
+        accountIds: parties.accountIds,
+        customerIds: parties.customerIds,
+      };
+      try {
+        await this.events.insertOne(doc);
+        return doc;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt > 200) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, attempt + 1)));
+      }
+    }
+  }
+
+  async eventsOfPayments(paymentIds: readonly string[]): Promise<PaymentEventDoc[]> {
+    return this.events.find({ paymentId: { $in: [...paymentIds] } }).sort({ sequence: 1 }).toArray();
+  }
+
+  async eventsAfter(sequence: number, filter: EventFilter, limit: number): Promise<PaymentEventDoc[]> {
+    const query: Filter<PaymentEventDoc> = { sequence: { $gt: sequence } };
+    if (filter.paymentId !== undefined) query.paymentId = filter.paymentId;
+    if (filter.accountId !== undefined) query.accountIds = filter.accountId;
+    if (filter.customerId !== undefined) query.customerIds = filter.customerId;
+    return this.events.find(query).sort({ sequence: 1 }).limit(limit).toArray();
+  }
+
+  async lastSequence(): Promise<number> {
+    const last = await this.events.find({}, { projection: { sequence: 1 } }).sort({ sequence: -1 }).limit(1).next();
+    return last?.sequence ?? 0;
+  }
+}

@@ -1,0 +1,357 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ErrorCode, isPaygraphError, notFound, PaygraphError } from '../../runtime/errors';
+import type { Collaborators, ScreeningInput } from './collaborators';
+import type { CrashStep, PaymentsConfig } from './config';
+import type { PaymentEventNotifier } from './event-notifier';
+import { KeyedMutex } from './keyed-mutex';
+import type { PaymentDoc, PaymentsRepository, RefundRecord } from './repository';
+import { hasEnoughApprovals } from './rules';
+import { assertTransition, PaymentStatus } from './state-machine';
+
+const S = PaymentStatus;
+/** Errors from the ledger that end a payment as FAILED (anything else is retried later). */
+const FINAL_TRANSFER_ERRORS: string[] = [ErrorCode.INSUFFICIENT_FUNDS, ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.INVALID_STATE_TRANSITION];
+
+/**
+ * The payment saga: a persisted state machine. Each step's result is stored on the payment
+ * before the next step runs, and every call to another subgraph is idempotent by payment id,
+ * so `drive` can be repeated at any time (after a crash, after a review) and completes the
+ * payment exactly once. A lease on the payment keeps two processes from driving it together.
+ */
+export class PaymentSaga {
+  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly mutex = new KeyedMutex();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly repository: PaymentsRepository,
+    private readonly collaborators: Collaborators,
+    private readonly notifier: PaymentEventNotifier,
+    private readonly config: PaymentsConfig,
+    private readonly log: Logger,
+  ) {}
+
+  // ---- status changes and updates (compare-and-set) ----
+
+  /** Applies `set` if nobody changed the payment since `p` was read; null when someone did. */
+  async update(p: PaymentDoc, set: Partial<PaymentDoc>): Promise<PaymentDoc | null> {
+    const now = new Date();
+    const lease = p.leaseOwner === this.owner ? { leaseUntil: new Date(now.getTime() + this.config.leaseMs) } : {};
+    const next = { ...set, ...lease, updatedAt: now };
+    if (!(await this.repository.compareAndSet(p, next))) return null;
+    return { ...p, ...next, version: p.version + 1 };
+  }
+
+  /**
+   * Moves `p` to `to` (INVALID_STATE_TRANSITION if the table forbids it) and appends the
+   * event. Null when someone else moved the payment first.
+   */
+  async transition(p: PaymentDoc, to: PaymentStatus, set: Partial<PaymentDoc> = {}): Promise<PaymentDoc | null> {
+    assertTransition(p.status, to);
+    await this.ensureEvent(p);
+    const change = { number: p.lastChange.number + 1, status: to, previousStatus: p.status, at: new Date() };
+    const next = await this.update(p, { ...set, status: to, lastChange: change, eventPending: true });
+    if (!next) return null;
+    await this.ensureEvent(next);
+    return next;
+  }
+
+  /** Makes sure the event of the payment's last status change is in the log (idempotent). */
+  async ensureEvent(p: PaymentDoc): Promise<void> {
+    if (!p.eventPending) return;
+    const event = await this.repository.appendEvent(p._id, p.lastChange, { accountIds: p.accountIds, customerIds: p.customerIds });
+    this.notifier.publish({ sequence: event.sequence, paymentId: p._id });
+  }
+
+  /** Ends a unit of work: last event appended, flag and lease cleared (best effort). */
+  async finish(p: PaymentDoc): Promise<PaymentDoc> {
+    await this.ensureEvent(p);
+    const mine = p.leaseOwner === this.owner;
+    if (!p.eventPending && !mine) return p;
+    const cleared = await this.repository.compareAndSet(p, { eventPending: false, ...(mine ? { leaseOwner: null, leaseUntil: null } : {}) });
+    if (!cleared) return (await this.repository.findPayment(p._id)) ?? p;
+    return { ...p, eventPending: false, ...(mine ? { leaseOwner: null, leaseUntil: null } : {}), version: p.version + 1 };
+  }
+
+  // ---- driving ----
+
+  /** Drives the payment as far as it can go now; returns it in the status reached. */
+  drive(id: string): Promise<PaymentDoc> {
+    return this.mutex.run(id, async () => {
+      let p = await this.load(id);
+      if (!this.isDrivable(p)) return this.finish(p);
+      const leased = await this.acquireLease(p);
+      if (!leased) return p;
+      p = leased;
+      try {
+        p = await this.advance(p);
+      } finally {
+        p = await this.finish((await this.repository.findPayment(id)) ?? p);
+      }
+      return p;
+    });
+  }
+
+  /** Runs `task` under the same per-payment lock as `drive` (refunds, approvals). */
+  exclusive<T>(id: string, task: () => Promise<T>): Promise<T> {
+    return this.mutex.run(id, task);
+  }
+
+  private isDrivable(p: PaymentDoc): boolean {
+    return p.status === S.PENDING || p.status === S.PROCESSING || p.status === S.REQUIRES_REVIEW || p.status === S.REQUIRES_APPROVAL;
+  }
+
+  private async load(id: string): Promise<PaymentDoc> {
+    const p = await this.repository.findPayment(id);
+    if (!p) throw notFound('payment', id);
+    return p;
+  }
+
+  private async acquireLease(p: PaymentDoc): Promise<PaymentDoc | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const now = new Date();
+      if (p.leaseOwner && p.leaseOwner !== this.owner && p.leaseUntil && p.leaseUntil > now) return null;
+      const set = { leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.config.leaseMs), updatedAt: now };
+      if (await this.repository.compareAndSet(p, set)) return { ...p, ...set, version: p.version + 1 };
+      p = await this.load(p._id);
+      if (!this.isDrivable(p)) return null;
+    }
+    return null;
+  }
+
+  private async advance(p: PaymentDoc): Promise<PaymentDoc> {
+    for (;;) {
+      await this.ensureEvent(p);
+      const next = await this.step(p);
+      if (next === 'wait') return p;
+      // null: someone else changed the payment (a cancel, an approval): re-read and go on.
+      p = next ?? (await this.load(p._id));
+      if (p.leaseOwner !== this.owner) return p;
+    }
+  }
+
+  /** One step of the saga: the updated payment, null if the update lost a race, 'wait' when nothing more to do now. */
+  private async step(p: PaymentDoc): Promise<PaymentDoc | null | 'wait'> {
+    switch (p.status) {
+      case S.PENDING: {
+        if (!p.steps.risk) {
+          const decision = await this.collaborators.assessPayment(this.assessInput(p));
+          return this.afterStep('risk', await this.update(p, { steps: { ...p.steps, risk: { decision, at: new Date() } } }));
+        }
+        if (p.steps.risk.decision === 'DECLINE') return this.transition(p, S.DECLINED, { failureReason: 'declined by risk assessment' });
+        if (p.steps.risk.decision === 'REVIEW') return this.transition(p, S.REQUIRES_REVIEW, { waitingFor: 'risk' });
+        if (!p.steps.compliance) return this.screen(p);
+        return this.afterScreening(p);
+      }
+      case S.REQUIRES_REVIEW: {
+        if (p.waitingFor === 'risk') {
+          // Asking again returns the stored assessment, with the reviewer's decision once reviewed.
+          const decision = await this.collaborators.assessPayment(this.assessInput(p));
+          if (decision === 'REVIEW') return 'wait';
+          if (decision === 'DECLINE') return this.transition(p, S.DECLINED, { failureReason: 'declined by risk review', steps: { ...p.steps, risk: { decision, at: new Date() } } });
+          return this.update(p, { waitingFor: null, steps: { ...p.steps, risk: { decision, at: new Date() } } });
+        }
+        if (p.waitingFor === 'compliance' || !p.steps.compliance) {
+          const status = await this.collaborators.screenPayment(this.screeningInput(p));
+          if (status === 'POTENTIAL_MATCH' && p.waitingFor === 'compliance') return 'wait';
+          return this.update(p, { waitingFor: null, steps: { ...p.steps, compliance: { status, at: new Date() } } });
+        }
+        return this.afterScreening(p);
+      }
+      case S.REQUIRES_APPROVAL:
+        return hasEnoughApprovals(p.approvals, p.requiredApprovals) ? this.transition(p, S.PROCESSING) : 'wait';
+      case S.PROCESSING: {
+        if (!p.steps.transfer) {
+          try {
+            await this.postTransfers(p);
+          } catch (error) {
+            if (!isPaygraphError(error) || !FINAL_TRANSFER_ERRORS.includes(error.code)) throw error;
+            const reason = error.code === ErrorCode.INSUFFICIENT_FUNDS ? 'insufficient funds' : error.message;
+            return this.transition(p, S.FAILED, { failureReason: reason });
+          }
+          return this.afterStep('debit', await this.update(p, { steps: { ...p.steps, transfer: { at: new Date() } } }));
+        }
+        return this.transition(p, S.SETTLED);
+      }
+      default:
+        return 'wait';
+    }
+  }
+
+  private async screen(p: PaymentDoc): Promise<PaymentDoc | null> {
+    const status = await this.collaborators.screenPayment(this.screeningInput(p));
+    return this.afterStep('compliance', await this.update(p, { steps: { ...p.steps, compliance: { status, at: new Date() } } }));
+  }
+
+  /** Risk approved and screening done: block, wait for review, wait for approvals, or process. */
+  private afterScreening(p: PaymentDoc): Promise<PaymentDoc | null> {
+    const screening = p.steps.compliance!.status;
+    if (screening === 'BLOCKED') return this.transition(p, S.BLOCKED, { failureReason: 'blocked by sanctions screening' });
+    if (screening === 'POTENTIAL_MATCH') {
+      if (p.status === S.REQUIRES_REVIEW) return this.update(p, { waitingFor: 'compliance' });
+      return this.transition(p, S.REQUIRES_REVIEW, { waitingFor: 'compliance' });
+    }
+    if (!hasEnoughApprovals(p.approvals, p.requiredApprovals)) return this.transition(p, S.REQUIRES_APPROVAL);
+    return this.transition(p, S.PROCESSING);
+  }
+
+  /** TEST ONLY fault injection: stop dead right after a step's result is persisted. */
+  private afterStep(step: CrashStep, p: PaymentDoc | null): PaymentDoc | null {
+    if (p && this.config.crashAfterStep === step) {
+      this.log.warn({ paymentId: p._id, step }, 'PAYGRAPH_CRASH_AFTER_STEP: exiting (test-only fault injection)');
+      process.exit(137);
+    }
+    return p;
+  }
+
+  private async postTransfers(p: PaymentDoc): Promise<void> {
+    if (p.destinationAccountId) {
+      await this.collaborators.postTransfer({
+        transferId: p._id, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: p.destinationAccountId, amountMinor: p.amountMinor, currency: p.currency,
+      });
+      return;
+    }
+    if (!p.fx) {
+      const settlement = await this.collaborators.systemAccountId('EXTERNAL_SETTLEMENT', p.currency);
+      await this.collaborators.postTransfer({
+        transferId: p._id, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: settlement, amountMinor: p.amountMinor, currency: p.currency,
+      });
+      return;
+    }
+    // Cross-border: the source pays our FX position in its currency; our FX position in the
+    // target currency pays out through external settlement. Two transfers, two ids.
+    const fx = p.fx;
+    const [positionIn, positionOut, settlement] = await Promise.all([
+      this.collaborators.systemAccountId('FX_POSITION', fx.sourceCurrency),
+      this.collaborators.systemAccountId('FX_POSITION', fx.targetCurrency),
+      this.collaborators.systemAccountId('EXTERNAL_SETTLEMENT', fx.targetCurrency),
+    ]);
+    await this.collaborators.postTransfer({
+      transferId: `${p._id}:fx-in`, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: positionIn, amountMinor: fx.sourceMinor, currency: fx.sourceCurrency,
+    });
+    await this.collaborators.postTransfer({
+      transferId: `${p._id}:fx-out`, paymentId: p._id, debitAccountId: positionOut, creditAccountId: settlement, amountMinor: fx.targetMinor, currency: fx.targetCurrency,
+    });
+  }
+
+  assessInput(p: PaymentDoc) {
+    return {
+      paymentId: p._id,
+      sourceAccountId: p.sourceAccountId,
+      customerId: p.sourceCustomerId,
+      customerCountry: p.parties.customerCountry,
+      accountCreatedAt: p.parties.accountCreatedAt,
+      amountMinor: p.amountMinor,
+      currency: p.currency,
+      usdEquivalentMinor: p.usdEquivalentMinor,
+      counterpartyCountry: p.parties.counterpartyCountry,
+      crossBorder: p.parties.crossBorder,
+    };
+  }
+
+  screeningInput(p: Pick<PaymentDoc, '_id' | 'sourceCustomerId' | 'parties' | 'sourceAccountId' | 'destinationAccountId' | 'beneficiary' | 'amountMinor' | 'currency' | 'usdEquivalentMinor'>): ScreeningInput {
+    return {
+      paymentId: p._id,
+      customerId: p.sourceCustomerId,
+      customerName: p.parties.customerName,
+      customerCountry: p.parties.customerCountry,
+      sourceAccountId: p.sourceAccountId,
+      destinationAccountId: p.destinationAccountId,
+      beneficiaryName: p.beneficiary?.name ?? null,
+      beneficiaryCountry: p.beneficiary?.country ?? null,
+      beneficiaryAccountNumber: p.beneficiary?.accountNumber ?? null,
+      beneficiaryAddress: p.beneficiary?.address ?? null,
+      counterpartyCustomerId: p.parties.counterpartyCustomerId,
+      counterpartyName: p.parties.counterpartyName,
+      amountMinor: p.amountMinor,
+      currency: p.currency,
+      usdEquivalentMinor: p.usdEquivalentMinor,
+      crossBorder: p.parties.crossBorder,
+    };
+  }
+
+  // ---- refunds (posted after being reserved on the payment) ----
+
+  /** Posts a reserved refund (idempotent by its transfer id) and records it. */
+  async finishRefund(id: string, requestId: string): Promise<PaymentDoc> {
+    let p = await this.load(id);
+    let refund = p.refunds.find((r) => r.requestId === requestId);
+    if (!refund) throw notFound('refund', requestId);
+    if (refund.state === 'failed') throw new PaygraphError(ErrorCode.INSUFFICIENT_FUNDS, 'the refund could not be posted: insufficient funds');
+    if (refund.state === 'pending') {
+      try {
+        await this.postRefund(p, refund);
+      } catch (error) {
+        if (!isPaygraphError(error) || !FINAL_TRANSFER_ERRORS.includes(error.code)) throw error;
+        for (;;) {
+          const marked = await this.update(p, { refunds: p.refunds.map((r) => (r.requestId === requestId ? { ...r, state: 'failed' as const } : r)) });
+          if (marked) break;
+          p = await this.load(id);
+        }
+        throw error;
+      }
+      for (;;) {
+        refund = p.refunds.find((r) => r.requestId === requestId)!;
+        if (refund.state !== 'pending') break;
+        const refundedMinor = p.refundedMinor + refund.amountMinor;
+        const to = refundedMinor === p.amountMinor ? S.REFUNDED : S.PARTIALLY_REFUNDED;
+        const refunds = p.refunds.map((r) => (r.requestId === requestId ? { ...r, state: 'posted' as const } : r));
+        const next = await this.transition(p, to, { refunds, refundedMinor });
+        if (next) {
+          p = next;
+          break;
+        }
+        p = await this.load(id);
+      }
+    }
+    return this.finish(p);
+  }
+
+  private async postRefund(p: PaymentDoc, refund: RefundRecord): Promise<void> {
+    const from = p.destinationAccountId ?? (await this.collaborators.systemAccountId('EXTERNAL_SETTLEMENT', p.currency));
+    await this.collaborators.postTransfer({
+      transferId: refund.transferId, paymentId: p._id, debitAccountId: from, creditAccountId: p.sourceAccountId, amountMinor: refund.amountMinor, currency: p.currency,
+    });
+  }
+
+  // ---- resume after a crash ----
+
+  /** Drives every unfinished payment once; started at process start and then periodically. */
+  async resumeUnfinished(): Promise<number> {
+    const unfinished = await this.repository.findUnfinished();
+    let resumed = 0;
+    for (const p of unfinished) {
+      if (this.closed) break;
+      try {
+        for (const refund of p.refunds.filter((r) => r.state === 'pending')) {
+          await this.exclusive(p._id, () => this.finishRefund(p._id, refund.requestId)).catch((error) => {
+            this.log.warn({ err: error, paymentId: p._id }, 'refund not finished on resume');
+          });
+        }
+        await this.drive(p._id);
+        resumed++;
+      } catch (error) {
+        this.log.warn({ err: error, paymentId: p._id }, 'payment not resumed; will retry');
+      }
+    }
+    return resumed;
+  }
+
+  start(): void {
+    const run = () =>
+      this.resumeUnfinished().catch((error) => this.log.error({ err: error }, 'resume of unfinished payments failed'));
+    void run();
+    if (this.config.resumeIntervalMs > 0) {
+      this.timer = setInterval(run, this.config.resumeIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+}
