@@ -29,6 +29,7 @@ export interface RunningGateway {
 }
 
 const CLIENT_CODES = new Set<string>(Object.values(ErrorCode));
+const APOLLO_INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND']);
 
 /**
  * Errors leave the gateway with one of our codes. In production anything we did not raise
@@ -40,12 +41,16 @@ export function formatGatewayError(production: boolean) {
     const original = (error as { originalError?: unknown })?.originalError;
     if (original instanceof PaygraphError) formatted = { ...formatted, extensions: { ...formatted.extensions, code: original.code } };
     const code = String(formatted.extensions?.code ?? '');
-    const safe = CLIENT_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR;
-    const graphqlInput = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_REQUEST';
+    // Apollo's own request, parse and validation failures are bad input in our contract's
+    // words; the original code stays in `extensions.reason` for tools that know it.
+    if (APOLLO_INPUT_CODES.has(code)) {
+      formatted = { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT, reason: code } };
+    }
+    const safe = CLIENT_CODES.has(String(formatted.extensions?.code)) && formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR;
     if (!production) return formatted;
-    if (safe || graphqlInput) {
+    if (safe) {
       const { stacktrace: _stack, serviceName: _service, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
-      return { ...formatted, extensions: { ...extensions, code: graphqlInput ? ErrorCode.BAD_USER_INPUT : code } };
+      return { ...formatted, extensions };
     }
     return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };

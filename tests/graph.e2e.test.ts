@@ -162,7 +162,6 @@ describe('N+1 proof: database commands per subgraph do not grow with the list', 
     expect(fifty.size).toBeGreaterThanOrEqual(50);
     expect(hundred.size).toBe(100);
     for (const name of SUBGRAPH_NAMES) {
-      expect({ name, commands: fifty.counts[name] }).toEqual({ name, commands: expect.any(Number) });
       expect(fifty.counts[name]).toBeGreaterThan(0);
       expect(fifty.counts[name]).toBeLessThanOrEqual(6);
       expect(hundred.counts[name]).toBe(fifty.counts[name]);

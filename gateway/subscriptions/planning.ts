@@ -1,0 +1,149 @@
+import { buildOperationContext } from '@apollo/gateway';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { FetchNode, PlanNode, SubscriptionNode } from '@apollo/query-planner';
+import {
+  astFromValue,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  parse,
+  print,
+  typeFromAST,
+  validate,
+  visit,
+  type DocumentNode,
+  type GraphQLInputType,
+  type OperationDefinitionNode,
+  type ValueNode,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { ErrorCode } from '../../runtime/errors';
+import type { GraphSnapshot } from './graph';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+/** A client's subscription, validated and planned: what runs upstream and what resolves each event. */
+export interface PreparedSubscription {
+  readonly snapshot: GraphSnapshot;
+  readonly document: DocumentNode;
+  /** The client's document, printed: with the variables it identifies one resolution of an event. */
+  readonly documentText: string;
+  readonly operationName?: string;
+  /** The client's variables after coercion (defaults applied). */
+  readonly variables: Record<string, unknown>;
+  readonly operationContext: OperationContext;
+  /** The root field, e.g. `paymentStatusChanged`. */
+  readonly rootField: string;
+  /** The subgraph that owns the root field. */
+  readonly subgraph: string;
+  /** The primary fetch as the planner made it; its data is the start of every event. */
+  readonly primary: FetchNode;
+  /** What else each event needs from other subgraphs (entity fetches), if anything. */
+  readonly rest?: PlanNode;
+  /**
+   * The subscription sent to the owning subgraph, arguments written inline and without an
+   * operation name, so equal root fields with equal arguments and selections print the same.
+   */
+  readonly upstreamQuery: string;
+  /**
+   * True when the root field resumes from a cursor (`after` set): such an upstream replays
+   * history first, so a later client may join it only before its first event.
+   */
+  readonly replaysHistory: boolean;
+}
+
+function error(code: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}
+
+const planCache = new WeakMap<GraphSnapshot, Map<string, { node: SubscriptionNode }>>();
+const PLAN_CACHE_SIZE = 500;
+
+function planFor(snapshot: GraphSnapshot, document: DocumentNode, documentText: string, operationName?: string): SubscriptionNode {
+  let cache = planCache.get(snapshot);
+  if (!cache) planCache.set(snapshot, (cache = new Map()));
+  const key = `${operationName ?? ''}\n${documentText}`;
+  const hit = cache.get(key);
+  if (hit) return hit.node;
+  const operation = operationFromDocument(snapshot.apiSchemaInternal, document, { operationName });
+  const plan = snapshot.planner.buildQueryPlan(operation);
+  if (plan.node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${plan.node?.kind ?? 'an empty plan'}`);
+  if (cache.size >= PLAN_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, { node: plan.node });
+  return plan.node;
+}
+
+/** The primary fetch with its variables written inline and its operation name dropped. */
+function canonicalUpstreamQuery(snapshot: GraphSnapshot, primary: FetchNode, variables: Record<string, unknown>): string {
+  const document = primary.operationDocumentNode ?? parse(primary.operation);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (!operation) throw new Error('primary fetch without an operation');
+  const literals = new Map<string, ValueNode>();
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    const type = typeFromAST(snapshot.supergraphSchema, definition.type as never) as GraphQLInputType | undefined;
+    const literal = type ? astFromValue(variables[name] ?? null, type) : undefined;
+    if (!literal) throw new Error(`cannot write variable $${name} inline`);
+    literals.set(name, literal);
+  }
+  const inlined = visit(document, {
+    OperationDefinition: (node) => ({ ...node, name: undefined, variableDefinitions: [] }),
+    Variable: (node) => literals.get(node.name.value) ?? node,
+  });
+  return print(inlined);
+}
+
+function argumentIsSet(operation: OperationDefinitionNode, argument: string, variables: Record<string, unknown>): boolean {
+  const field = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+  const node = field?.kind === Kind.FIELD ? field.arguments?.find((a) => a.name.value === argument) : undefined;
+  if (!node) return false;
+  if (node.value.kind === Kind.VARIABLE) return variables[node.value.name.value] != null;
+  return node.value.kind !== Kind.NULL;
+}
+
+/**
+ * Validates a client's subscription against the API schema and plans it. Returns the
+ * errors to send back (graphql-ws `error` message) when it is not a valid subscription.
+ */
+export function prepareSubscription(
+  snapshot: GraphSnapshot,
+  request: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+): PreparedSubscription | GraphQLError[] {
+  let document: DocumentNode;
+  try {
+    document = parse(request.query, { maxTokens: 10_000 });
+  } catch (e) {
+    return [e instanceof GraphQLError ? error('GRAPHQL_PARSE_FAILED', e.message) : error(ErrorCode.BAD_USER_INPUT, 'unparsable document')];
+  }
+  const validationErrors = validate(snapshot.apiSchema, document);
+  if (validationErrors.length > 0) return validationErrors.map((e) => error('GRAPHQL_VALIDATION_FAILED', e.message));
+  const operationName = request.operationName ?? undefined;
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return [error(ErrorCode.BAD_USER_INPUT, 'unable to identify the operation')];
+  if (operation.operation !== 'subscription') {
+    return [error(ErrorCode.OPERATION_NOT_ALLOWED, `${operation.operation} operations go over HTTP; this WebSocket serves subscriptions`)];
+  }
+  const coerced = getVariableValues(snapshot.apiSchema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 10 });
+  if (coerced.errors) return coerced.errors.map((e) => error(ErrorCode.BAD_USER_INPUT, e.message));
+  const variables = coerced.coerced;
+
+  const documentText = print(document);
+  const plan = planFor(snapshot, document, documentText, operationName);
+  const primary = plan.primary;
+  const rootSelection = operation.selectionSet.selections[0];
+  const rootField = rootSelection.kind === Kind.FIELD ? rootSelection.name.value : '';
+  return {
+    snapshot,
+    document,
+    documentText,
+    operationName,
+    variables,
+    operationContext: buildOperationContext({ schema: snapshot.apiSchema, operationDocument: document, operationName }),
+    rootField,
+    subgraph: primary.serviceName,
+    primary,
+    rest: plan.rest,
+    upstreamQuery: canonicalUpstreamQuery(snapshot, primary, variables),
+    replaysHistory: argumentIsSet(operation, 'after', variables),
+  };
+}
