@@ -3,6 +3,7 @@ import { ErrorCode, PaygraphError, notFound } from '../../runtime/errors';
 import { isDuplicateKeyError } from '../../runtime/mongo';
 import { newId } from './ids';
 import { KeyedMutex } from './keyed-mutex';
+import { ledgerAppendConflicts } from './metrics';
 import {
   checkPostedLegsMatch,
   checkTransfer,
@@ -136,6 +137,7 @@ export class LedgerService {
         const already = await this.repository.findLeg(request.transferId, direction);
         if (already) return already;
         // Another writer took this sequence: back off a little, at random, and re-read.
+        ledgerAppendConflicts.inc();
         await sleep(Math.random() * Math.min(50, 2 ** attempt));
       }
     }
