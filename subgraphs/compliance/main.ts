@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '../../runtime/subgraph-main';
+import { complianceSubgraph } from './index';
+
+runSubgraphProcess(complianceSubgraph);

@@ -1,0 +1,236 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Collection, Db, Filter } from 'mongodb';
+import { isDuplicateKeyError } from '../../runtime/mongo';
+import type { AmlCaseKind, AmlFinding, ScreenedPayment } from './aml';
+import { GENESIS_HASH, hashRecord, toAuditData, type ChainRecord } from './audit-chain';
+import type { KycTier } from './config';
+import type { ScreeningStatus } from './matcher';
+
+export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+export type KycStatus = 'UNVERIFIED' | 'PENDING' | 'VERIFIED' | 'REJECTED';
+
+export interface KycProfileRecord {
+  _id: string; // the customer id
+  tier: KycTier;
+  status: KycStatus;
+  requestedTier: KycTier | null;
+  details: Record<string, string> | null;
+  updatedAt: Date;
+}
+
+export interface ScreenedPaymentRecord extends Omit<ScreenedPayment, 'paymentId'> {
+  _id: string; // the payment id
+  /** Set once screenPayment ran: the payment was stored by payments. */
+  screened: boolean;
+}
+
+export interface SanctionsMatchRecord {
+  listEntryId: string;
+  name: string;
+  score: number;
+  party: 'CUSTOMER' | 'BENEFICIARY';
+}
+
+export interface ComplianceCheckRecord {
+  _id: string;
+  paymentId: string;
+  customerId: string;
+  status: ScreeningStatus;
+  matches: SanctionsMatchRecord[];
+  checkedAt: Date;
+  resolution: { officer: string; status: ScreeningStatus; note: string | null; resolvedAt: Date } | null;
+}
+
+export interface AmlCaseRecord {
+  _id: string;
+  customerId: string;
+  kind: AmlCaseKind;
+  paymentIds: string[];
+  description: string;
+  openedAt: Date;
+  /** kind + the payments: one case per set of payments, even under concurrent screening. */
+  dedupeKey: string;
+}
+
+export interface AuditRecord extends ChainRecord {
+  /** What the record is about, unique: re-appending the same fact is a no-op. */
+  key: string;
+}
+
+/** The only code touching compliance's collections; indexes are declared in ensureIndexes. */
+export class ComplianceRepository {
+  readonly profiles: Collection<KycProfileRecord>;
+  private readonly payments: Collection<ScreenedPaymentRecord>;
+  private readonly checks: Collection<ComplianceCheckRecord>;
+  private readonly cases: Collection<AmlCaseRecord>;
+  readonly audit: Collection<AuditRecord>;
+  private readonly state: Collection<{ _id: string; cursor: string | null; updatedAt: Date }>;
+
+  constructor(db: Db) {
+    this.profiles = db.collection('kyc_profiles');
+    this.payments = db.collection('screened_payments');
+    this.checks = db.collection('compliance_checks');
+    this.cases = db.collection('aml_cases');
+    this.audit = db.collection('audit_log');
+    this.state = db.collection('audit_state');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // Daily totals and AML windows: a customer's payments by time, sent and received.
+    await this.payments.createIndex({ customerId: 1, at: 1 }, { name: 'customer_at' });
+    await this.payments.createIndex({ counterpartyCustomerId: 1, at: 1 }, { name: 'counterparty_at' });
+    // One check per payment: what makes screenPayment idempotent.
+    await this.checks.createIndex({ paymentId: 1 }, { unique: true, name: 'paymentId_unique' });
+    await this.cases.createIndex({ dedupeKey: 1 }, { unique: true, name: 'dedupeKey_unique' });
+    await this.cases.createIndex({ customerId: 1, openedAt: -1, _id: -1 }, { name: 'customer_openedAt' });
+    await this.cases.createIndex({ openedAt: -1, _id: -1 }, { name: 'openedAt' });
+    // The chain: a gap-free sequence (unique, so two writers cannot both take the same one),
+    // and a unique key per audited fact (a payment event's cursor, a screening's payment).
+    await this.audit.createIndex({ sequence: 1 }, { unique: true, name: 'sequence_unique' });
+    await this.audit.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
+  }
+
+  // --- KYC -----------------------------------------------------------------------------
+
+  async profilesFor(customerIds: readonly string[]): Promise<KycProfileRecord[]> {
+    return this.profiles.find({ _id: { $in: [...customerIds] } }).toArray();
+  }
+
+  async profileFor(customerId: string): Promise<KycProfileRecord | null> {
+    return this.profiles.findOne({ _id: customerId });
+  }
+
+  async saveProfile(profile: KycProfileRecord): Promise<void> {
+    const { _id, ...fields } = profile;
+    await this.profiles.updateOne({ _id }, { $set: fields }, { upsert: true });
+  }
+
+  // --- screened payments ---------------------------------------------------------------
+
+  /** Records a payment once; `screened` only ever goes from false to true. */
+  async recordPayment(payment: ScreenedPayment, screened: boolean): Promise<void> {
+    const { paymentId, ...fields } = payment;
+    try {
+      await this.payments.insertOne({ _id: paymentId, ...fields, screened });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      if (screened) await this.payments.updateOne({ _id: paymentId }, { $set: { screened: true } });
+    }
+  }
+
+  async totalSentSince(customerId: string, since: Date, excludePaymentId: string): Promise<bigint> {
+    const rows = await this.payments.find({ customerId, at: { $gte: since }, _id: { $ne: excludePaymentId } }, { projection: { usdEquivalentMinor: 1 } }).toArray();
+    return rows.reduce((sum, row) => sum + BigInt(row.usdEquivalentMinor), 0n);
+  }
+
+  async screenedSentSince(customerId: string, since: Date): Promise<ScreenedPayment[]> {
+    return toScreened(await this.payments.find({ customerId, screened: true, at: { $gte: since } }).toArray());
+  }
+
+  async screenedReceivedSince(customerId: string, since: Date): Promise<ScreenedPayment[]> {
+    return toScreened(await this.payments.find({ counterpartyCustomerId: customerId, screened: true, at: { $gte: since } }).toArray());
+  }
+
+  // --- checks --------------------------------------------------------------------------
+
+  async checksFor(paymentIds: readonly string[]): Promise<ComplianceCheckRecord[]> {
+    return this.checks.find({ paymentId: { $in: [...paymentIds] } }).toArray();
+  }
+
+  async checkFor(paymentId: string): Promise<ComplianceCheckRecord | null> {
+    return this.checks.findOne({ paymentId });
+  }
+
+  async insertCheck(check: ComplianceCheckRecord): Promise<ComplianceCheckRecord> {
+    try {
+      await this.checks.insertOne(check);
+      return check;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const existing = await this.checkFor(check.paymentId);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  /** Resolves a check still waiting as POTENTIAL_MATCH; false when it no longer waits. */
+  async resolveCheck(paymentId: string, resolution: NonNullable<ComplianceCheckRecord['resolution']>): Promise<boolean> {
+    const result = await this.checks.updateOne({ paymentId, status: 'POTENTIAL_MATCH', resolution: null }, { $set: { status: resolution.status, resolution } });
+    return result.modifiedCount === 1;
+  }
+
+  // --- AML cases -----------------------------------------------------------------------
+
+  async casesOf(customerId: string, kind: AmlCaseKind): Promise<AmlCaseRecord[]> {
+    return this.cases.find({ customerId, kind }).toArray();
+  }
+
+  /** Opens a case for a finding once; returns it, or null when it exists already. */
+  async openCase(finding: AmlFinding, openedAt: Date): Promise<AmlCaseRecord | null> {
+    const ids = [...finding.paymentIds].sort();
+    const dedupeKey = `${finding.kind}:${createHash('sha256').update(ids.join(',')).digest('hex')}`;
+    const record: AmlCaseRecord = { _id: newId('aml'), ...finding, openedAt, dedupeKey };
+    try {
+      await this.cases.insertOne(record);
+      return record;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return null;
+      throw error;
+    }
+  }
+
+  async listCases(customerId: string | null, first: number, after: { at: Date; id: string } | null): Promise<AmlCaseRecord[]> {
+    const filter: Filter<AmlCaseRecord> = customerId ? { customerId } : {};
+    if (after) filter.$or = [{ openedAt: { $lt: after.at } }, { openedAt: after.at, _id: { $lt: after.id } }];
+    return this.cases.find(filter).sort({ openedAt: -1, _id: -1 }).limit(first).toArray();
+  }
+
+  // --- audit trail ---------------------------------------------------------------------
+
+  /**
+   * Appends a record at the end of the chain, once per `key`. The unique sequence index is
+   * the lock: a writer that loses the race for a sequence reads the new end and tries again.
+   */
+  async appendAudit(key: string, kind: string, data: unknown, at = new Date()): Promise<AuditRecord> {
+    const plain = toAuditData(data);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const existing = await this.audit.findOne({ key });
+      if (existing) return existing;
+      const [last] = await this.audit.find({}, { projection: { sequence: 1, hash: 1 } }).sort({ sequence: -1 }).limit(1).toArray();
+      const fields = { sequence: (last?.sequence ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH, kind, data: plain, at };
+      const record: AuditRecord = { _id: newId('aud'), key, ...fields, hash: hashRecord(fields) };
+      try {
+        await this.audit.insertOne(record);
+        return record;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * (attempt + 1))));
+      }
+    }
+    throw new Error(`audit append for ${key} kept losing the race for a sequence`);
+  }
+
+  /** The audit log in sequence order, in batches. */
+  async *auditInOrder(batch = 500): AsyncGenerator<AuditRecord> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.audit.find({ sequence: { $gt: after } }).sort({ sequence: 1 }).limit(batch).toArray();
+      for (const row of rows) yield row;
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1].sequence;
+    }
+  }
+
+  async auditCursor(name: string): Promise<string | null> {
+    return (await this.state.findOne({ _id: name }))?.cursor ?? null;
+  }
+
+  async saveAuditCursor(name: string, cursor: string): Promise<void> {
+    await this.state.updateOne({ _id: name }, { $set: { cursor, updatedAt: new Date() } }, { upsert: true });
+  }
+}
+
+function toScreened(rows: ScreenedPaymentRecord[]): ScreenedPayment[] {
+  return rows.map(({ _id, customerId, counterpartyCustomerId, usdEquivalentMinor, at }) => ({ paymentId: _id, customerId, counterpartyCustomerId, usdEquivalentMinor: BigInt(usdEquivalentMinor), at }));
+}
