@@ -20,6 +20,7 @@ import { createIdentityVerifier } from './auth';
 import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
+import { attachSubscriptionServer } from './subscriptions';
 
 export interface RunningGateway {
   readonly url: string;
@@ -102,6 +103,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     ],
   });
   await apollo.start();
+  // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions).
+  const subscriptions = attachSubscriptionServer({ httpServer, gateway, verifyIdentity, signingSecret: secret, formatError: formatGatewayError(config.production), log });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
@@ -156,6 +159,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}/graphql`,
     port,
     httpServer,
-    stop: () => apollo.stop(),
+    stop: async () => {
+      await subscriptions.close();
+      await apollo.stop();
+    },
   };
 }

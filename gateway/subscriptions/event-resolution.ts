@@ -1,6 +1,6 @@
 import { executeQueryPlan, type GraphQLDataSource } from '@apollo/gateway';
 import type { FetchNode, PlanNode } from '@apollo/query-planner';
-import type { ExecutionResult } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Logger } from '../../runtime/logger';
 import type { GatewayContext } from '../data-source';
 import type { PreparedSubscription } from './planning';
@@ -54,5 +54,6 @@ export async function resolveEvent(
   );
   const upstreamErrors = event.errors ?? [];
   if (upstreamErrors.length === 0) return result as ExecutionResult;
-  return { ...(result as ExecutionResult), errors: [...upstreamErrors, ...(result.errors ?? [])] as ExecutionResult['errors'] };
+  const carried = upstreamErrors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+  return { ...(result as ExecutionResult), errors: [...carried, ...((result.errors ?? []) as GraphQLError[])] };
 }

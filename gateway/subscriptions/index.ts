@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import type { ApolloGateway } from '@apollo/gateway';
+import type { GraphQLFormattedError } from 'graphql';
+import { createLogger, type Logger } from '../../runtime/logger';
+import type { IdentityVerifier } from '../auth';
+import { readSubscriptionConfig, type SubscriptionConfig } from './config';
+import { SubscriptionFanOut } from './fan-out';
+import { graphFromGateway, type FederatedGraph } from './graph';
+import { registerSubscriptionMetrics } from './metrics';
+import { SubscriptionProtocol } from './protocol';
+import { UpstreamSubscriptions } from './upstream';
+import { serveOverWebSocket } from './ws-adapter';
+
+export { SubscriptionCloseCode, SubscriptionCloseReason, SubscriptionEndCode } from './codes';
+export type { SubscriptionConfig } from './config';
+
+export interface SubscriptionServerOptions {
+  httpServer: Server;
+  /** A loaded ApolloGateway (after ApolloServer.start()), or a graph built another way. */
+  gateway?: ApolloGateway;
+  graph?: FederatedGraph;
+  verifyIdentity: IdentityVerifier;
+  /** Secret that signs upstream connection_init (runtime/config internalSigningSecret()). */
+  signingSecret: string;
+  formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Defaults to readSubscriptionConfig() (environment). */
+  config?: SubscriptionConfig;
+  log?: Logger;
+  /** Largest accepted WebSocket message in bytes. Default 100000. */
+  maxPayloadBytes?: number;
+}
+
+export interface SubscriptionServer {
+  readonly upstreams: UpstreamSubscriptions;
+  readonly protocol: SubscriptionProtocol;
+  /** Completes every subscription with a reason, closes every connection and upstream. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Federated subscriptions on the gateway's `/graphql` path over graphql-ws. */
+export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const log = options.log ?? createLogger('gateway-subscriptions');
+  const config = options.config ?? readSubscriptionConfig();
+  const graph = options.graph ?? (options.gateway ? graphFromGateway(options.gateway) : undefined);
+  if (!graph) throw new Error('attachSubscriptionServer needs a gateway or a graph');
+  const upstreams = new UpstreamSubscriptions({ signingSecret: options.signingSecret, idleMs: config.upstreamIdleMs, log });
+  const fanOut = new SubscriptionFanOut(upstreams, log);
+  const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError });
+  const transport = serveOverWebSocket(options.httpServer, protocol, {
+    path: '/graphql',
+    keepAliveMs: config.keepAliveMs,
+    maxPayloadBytes: options.maxPayloadBytes ?? 100_000,
+  });
+  const unregister = registerSubscriptionMetrics({
+    upstreams: () => upstreams.active,
+    clients: () => protocol.subscriptionCount,
+    connections: () => protocol.connectionCount,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    upstreams,
+    protocol,
+    close: (graceMs = 5000) =>
+      (closing ??= (async () => {
+        await protocol.shutdown(graceMs);
+        // The last `complete` messages are written in the turn after the streams finish.
+        await new Promise((resolve) => setImmediate(resolve));
+        await transport.close();
+        await upstreams.close();
+        graph.close();
+        unregister();
+      })()),
+  };
+}

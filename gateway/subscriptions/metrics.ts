@@ -1,0 +1,39 @@
+import { Gauge } from 'prom-client';
+
+/** Live sources of the gauges below: every subscription server in this process. */
+const sources = new Set<{ upstreams(): number; clients(): number; connections(): number }>();
+
+const sum = (pick: (s: typeof sources extends Set<infer T> ? T : never) => number) => [...sources].reduce((n, s) => n + pick(s), 0);
+
+new Gauge({
+  name: 'paygraph_gateway_upstream_subscriptions',
+  help: 'Subscriptions the gateway holds open on subgraphs (one per root field, arguments, selection and authorisation context)',
+  collect() {
+    this.set(sum((s) => s.upstreams()));
+  },
+});
+new Gauge({
+  name: 'paygraph_gateway_client_subscriptions',
+  help: 'Client subscriptions the gateway is serving',
+  collect() {
+    this.set(sum((s) => s.clients()));
+  },
+});
+new Gauge({
+  name: 'paygraph_gateway_subscription_connections',
+  help: 'Open graphql-ws connections',
+  collect() {
+    this.set(sum((s) => s.connections()));
+  },
+});
+
+export function registerSubscriptionMetrics(source: { upstreams(): number; clients(): number; connections(): number }): () => void {
+  sources.add(source);
+  return () => sources.delete(source);
+}
+
+/** Reads one unlabelled gauge from a Prometheus text page (tests and the benchmark). */
+export function readGauge(metricsText: string, name: string): number {
+  const line = metricsText.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : Number.NaN;
+}
