@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createEventBus, readEventBusConfig, type EventBus } from '../../runtime/event-bus';
 
 /**
  * Wakes subscribers when a payment event has been appended to the log. A notification only
@@ -34,4 +35,28 @@ export class InProcessEventNotifier implements PaymentEventNotifier {
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
   }
+}
+
+/**
+ * Notices over the configured EventBus (runtime/event-bus: Redis or NATS by EVENT_BUS_URL),
+ * so an event appended by one payments process wakes subscribers in every other.
+ */
+export class BusEventNotifier implements PaymentEventNotifier {
+  static readonly TOPIC = 'payment-events';
+  constructor(private readonly bus: EventBus) {}
+  publish(notice: PaymentEventNotice): void {
+    this.bus.publish(BusEventNotifier.TOPIC, notice);
+  }
+  subscribe(listener: (notice: PaymentEventNotice) => void): () => void {
+    return this.bus.subscribe(BusEventNotifier.TOPIC, (message) => listener(message as PaymentEventNotice));
+  }
+  async close(): Promise<void> {
+    await this.bus.close();
+  }
+}
+
+/** In-process unless EVENT_BUS_URL names a Redis or NATS server. */
+export function createPaymentEventNotifier(): PaymentEventNotifier {
+  const config = readEventBusConfig();
+  return config.url ? new BusEventNotifier(createEventBus(config)) : new InProcessEventNotifier();
 }

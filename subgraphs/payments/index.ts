@@ -3,7 +3,7 @@ import type { SubgraphModule } from '../../runtime/subgraph-main';
 import { GraphCollaborators } from './collaborators';
 import { loadPaymentsConfig } from './config';
 import type { PaymentsContext } from './context';
-import { InProcessEventNotifier } from './event-notifier';
+import { createPaymentEventNotifier } from './event-notifier';
 import { loadRateTable } from './fx';
 import { createLoaders } from './loaders';
 import { PaymentService } from './payment-service';
@@ -20,7 +20,7 @@ export const paymentsSubgraph: SubgraphModule<PaymentsContext> = {
     const repository = new PaymentsRepository(mongo.database('payments'));
     await repository.ensureIndexes();
     const collaborators = new GraphCollaborators();
-    const notifier = new InProcessEventNotifier();
+    const notifier = createPaymentEventNotifier();
     const saga = new PaymentSaga(repository, collaborators, notifier, config, log);
     const service = new PaymentService(repository, saga, collaborators, rates, config, log);
     saga.start();
