@@ -128,7 +128,17 @@ export class PaymentsRepository {
     await this.events.createIndex({ paymentId: 1, number: 1 });
     // Idempotency keys, scoped to the caller; kept 48h.
     await this.keys.createIndex({ subject: 1, scope: 1, key: 1 }, { unique: true });
-    await this.keys.createIndex({ createdAt: 1 }, { expireAfterSeconds: IDEMPOTENCY_TTL_SECONDS });
+    try {
+      await this.keys.createIndex({ createdAt: 1 }, { expireAfterSeconds: IDEMPOTENCY_TTL_SECONDS });
+    } catch {
+      // FerretDB 1.x has no TTL indexes: purgeExpiredKeys() runs with the resume timer instead.
+      await this.keys.createIndex({ createdAt: 1 });
+    }
+  }
+
+  /** Deletes idempotency keys older than the TTL (for stores without TTL indexes). */
+  async purgeExpiredKeys(now = new Date()): Promise<void> {
+    await this.keys.deleteMany({ createdAt: { $lt: new Date(now.getTime() - IDEMPOTENCY_TTL_SECONDS * 1000) } });
   }
 
   // ---- idempotency keys ----

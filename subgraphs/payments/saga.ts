@@ -321,6 +321,7 @@ export class PaymentSaga {
 
   /** Drives every unfinished payment once; started at process start and then periodically. */
   async resumeUnfinished(): Promise<number> {
+    await this.repository.purgeExpiredKeys();
     const unfinished = await this.repository.findUnfinished();
     let resumed = 0;
     for (const p of unfinished) {
