@@ -251,6 +251,7 @@ describe('payment events', () => {
     });
     const received: [string, string][] = [];
     let third: PaymentOut | undefined;
+    let thirdCreated: Promise<unknown> = Promise.resolve();
     const done = new Promise<void>((resolve, reject) => {
       client.subscribe<{ paymentStatusChanged: { status: string; payment: { id: string } } }>(
         { query: `subscription($a: ID, $after: String) { paymentStatusChanged(accountId: $a, after: $after) { cursor status payment { id status } } }`, variables: { a: a.accounts.USD, after: first.events[0].cursor } },
@@ -260,7 +261,7 @@ describe('payment events', () => {
             const e = data!.paymentStatusChanged;
             received.push([e.payment.id, e.status]);
             if (received.length === 5) {
-              void pay({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '3.00', currency: 'USD' } }).then((p) => (third = p), reject);
+              thirdCreated = pay({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '3.00', currency: 'USD' } }).then((p) => (third = p), reject);
             }
             if (received.length === 8) resolve();
           },
@@ -270,6 +271,7 @@ describe('payment events', () => {
       );
     });
     await done;
+    await thirdCreated;
     await client.dispose();
     const which = (id: string) => (id === first.id ? 1 : id === second.id ? 2 : id === third?.id ? 3 : 0);
     expect(received.map(([id, status]) => `${which(id)}:${status}`)).toEqual(['1:PROCESSING', '1:SETTLED', '2:PENDING', '2:PROCESSING', '2:SETTLED', '3:PENDING', '3:PROCESSING', '3:SETTLED']);
