@@ -53,8 +53,14 @@ export class ClientStream implements AsyncGenerator<ExecutionResult, void, unkno
   /** Ends after the queued events: with a last event (e.g. the reason), or with an error message. */
   end(last?: ExecutionResult, error?: GraphQLError): void {
     if (this.done || this.ending) return;
-    if (last) this.queue.push(last);
     this.ending = { error };
+    if (last && this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = this.waitingFail = undefined;
+      resolve({ value: last, done: false });
+      return;
+    }
+    if (last) this.queue.push(last);
     if (this.waiting && this.queue.length === 0) this.settleWaiting();
   }
 
