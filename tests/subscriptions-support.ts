@@ -228,3 +228,14 @@ export async function startSecondInstance(
     },
   };
 }
+
+/**
+ * The cursor of the newest event on an account (or null). Cursors are global: subscribing
+ * `after` it receives exactly what happens from now on, however long the subscription takes
+ * to reach the subgraph.
+ */
+export async function latestCursorOf(gatewayUrl: string, token: string, accountId: string): Promise<string | null> {
+  const { account } = await graphqlData(gatewayUrl, 'query($id: ID!) { account(id: $id) { payments(first: 1) { edges { node { events { cursor } } } } } }', { id: accountId }, token);
+  const events: { cursor: string }[] = account.payments.edges[0]?.node.events ?? [];
+  return events.length ? events[events.length - 1].cursor : null;
+}
