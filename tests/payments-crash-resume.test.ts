@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { isolateDatabases } from './support/database';
+import { operator, signedGraphql } from './support/signed-client';
+import { expectOk, fundedCustomer, ledgerOf, startStack, type PaymentsStack } from '../subgraphs/payments/test-stack';
+
+/**
+ * Kills the payments process right after a saga step is persisted (test-only fault injection,
+ * PAYGRAPH_CRASH_AFTER_STEP), starts it again, and checks the payment completes exactly once.
+ */
+isolateDatabases();
+
+let stack: PaymentsStack;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ withPayments: false });
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await stack?.stop();
+});
+
+function startPayments(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn('npx', ['tsx', join(__dirname, '..', 'subgraphs', 'payments', 'main.ts')], {
+    cwd: join(__dirname, '..'),
+    env: { ...process.env, PAYMENTS_PORT: '0', LOG_LEVEL: 'info', PAYGRAPH_SAGA_LEASE_MS: '1000', PAYGRAPH_RESUME_INTERVAL_MS: '300', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+\/graphql)"/.exec(output);
+      if (match) {
+        child.stdout!.off('data', onData);
+        resolve({ child, url: match[1] });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`payments exited with ${code} before it was ready:\n${output}`)));
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const CREATE = `mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }`;
+const BY_ACCOUNT = `query($a: ID) { payments(filter: { accountId: $a }) { edges { node { id status events { status previousStatus cursor } } } } }`;
+
+test.each(['risk', 'compliance', 'debit'])('a crash right after the %s step is resumed and the payment settles exactly once', async (step) => {
+  const a = await fundedCustomer(stack, { USD: '200.00' });
+  const b = await fundedCustomer(stack, { USD: '0' });
+  const input = { idempotencyKey: `crash-${step}-${Date.now()}`, sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '42.00', currency: 'USD' } };
+
+  const doomed = await startPayments({ PAYGRAPH_CRASH_AFTER_STEP: step });
+  const attempt = await signedGraphql(doomed.url, CREATE, { input }, operator).catch((error: unknown) => error);
+  expect(String(attempt)).toMatch(/fetch failed/); // the process died mid-request
+  expect(await exitOf(doomed.child)).toBe(137);
+
+  const revived = await startPayments({});
+  try {
+    type Listed = { payments: { edges: { node: { id: string; status: string; events: { status: string; previousStatus: string | null; cursor: string }[] } }[] } };
+    const payment = await waitFor(async () => {
+      const listed = expectOk(await signedGraphql(revived.url, BY_ACCOUNT, { a: a.accounts.USD }, operator)) as Listed;
+      const node = listed.payments.edges[0]?.node;
+      return node?.status === 'SETTLED' ? node : undefined;
+    });
+    expect(payment.events.map((e) => e.status)).toEqual(['PENDING', 'PROCESSING', 'SETTLED']);
+    expect(new Set(payment.events.map((e) => e.cursor)).size).toBe(3);
+
+    // Re-sending the request returns the same payment; nothing moves twice.
+    const again = expectOk(await signedGraphql(revived.url, CREATE, { input }, operator)) as { createPayment: { id: string; status: string } };
+    expect(again.createPayment).toEqual({ id: payment.id, status: 'SETTLED' });
+    const listed = expectOk(await signedGraphql(revived.url, BY_ACCOUNT, { a: a.accounts.USD }, operator)) as Listed;
+    expect(listed.payments.edges).toHaveLength(1);
+
+    const source = await ledgerOf(stack, a.accounts.USD);
+    const destination = await ledgerOf(stack, b.accounts.USD);
+    const entries = [...source.entries, ...destination.entries].filter((e) => e.paymentId === payment.id);
+    expect(entries.map((e) => `${e.direction} ${e.amount.amount}`).sort()).toEqual(['CREDIT 42.00', 'DEBIT 42.00']);
+    expect(source.balance).toBe('158.00');
+    expect(destination.balance).toBe('42.00');
+  } finally {
+    revived.child.kill('SIGTERM');
+    await exitOf(revived.child);
+  }
+});
