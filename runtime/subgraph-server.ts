@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -103,6 +104,8 @@ export async function startSubgraphServer<TContext extends object>(
 
   const plugins: ApolloServerPlugin[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
+    // We send no traces to Apollo's cloud; inline traces would only cost time on every request.
+    ApolloServerPluginInlineTraceDisabled(),
     { async serverWillStart() { return { async drainServer() { await wsCleanup?.dispose(); } }; } },
   ];
   const apollo = new ApolloServer<TContext>({

@@ -6,7 +6,6 @@ import {
   missingLegs,
   nextPosition,
   parseLedgerCursor,
-  parsePageSize,
   requestFingerprint,
   systemAccountIdFor,
   validateIdempotencyKey,
@@ -109,9 +108,6 @@ describe('inputs', () => {
   });
 
   it('pages 1..100 with sequence cursors', () => {
-    expect(parsePageSize(undefined)).toBe(20);
-    expect(parsePageSize(100)).toBe(100);
-    for (const bad of [0, 101, -1, 1.5]) expect(codeOf(() => parsePageSize(bad))).toBe(ErrorCode.BAD_USER_INPUT);
     expect(parseLedgerCursor(ledgerCursor(42))).toBe(42);
     expect(parseLedgerCursor(null)).toBeNull();
     for (const bad of ['', '0', '-1', '01', 'abc', '1e3', '99999999999999999']) expect(codeOf(() => parseLedgerCursor(bad))).toBe(ErrorCode.BAD_USER_INPUT);

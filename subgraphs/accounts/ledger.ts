@@ -145,14 +145,6 @@ export function systemAccountIdFor(purpose: SystemAccountPurpose, currency: stri
 }
 
 /** Relay paging of an account's ledger, newest first: the cursor is the entry's sequence. */
-export function parsePageSize(first: unknown): number {
-  if (first === undefined || first === null) return 20;
-  if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > 100) {
-    throw badInput('first must be between 1 and 100', { field: 'first' });
-  }
-  return first;
-}
-
 export function parseLedgerCursor(after: unknown): number | null {
   if (after === undefined || after === null) return null;
   if (typeof after !== 'string' || !/^[1-9][0-9]{0,15}$/.test(after) || !Number.isSafeInteger(Number(after))) {

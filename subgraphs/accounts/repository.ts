@@ -100,7 +100,7 @@ export class AccountsRepository {
   }
 
   findCustomersByIds(ids: readonly string[]): Promise<CustomerDoc[]> {
-    return this.customers.find({ _id: { $in: [...ids] } }).toArray();
+    return this.customers.find({ _id: { $in: [...ids] } }, { batchSize: ids.length + 1 }).toArray();
   }
 
   // Accounts
@@ -110,7 +110,7 @@ export class AccountsRepository {
   }
 
   findAccountsByIds(ids: readonly string[]): Promise<AccountDoc[]> {
-    return this.accounts.find({ _id: { $in: [...ids] } }).toArray();
+    return this.accounts.find({ _id: { $in: [...ids] } }, { batchSize: ids.length + 1 }).toArray();
   }
 
   findAccountsByCustomerIds(customerIds: readonly string[]): Promise<AccountDoc[]> {
@@ -181,7 +181,7 @@ export class AccountsRepository {
   /** A page of an account's entries, newest first, strictly before `beforeSequence` when given. */
   async ledgerPage(accountId: string, beforeSequence: number | null, limit: number): Promise<LedgerEntryDoc[]> {
     const filter = beforeSequence === null ? { accountId } : { accountId, sequence: { $lt: beforeSequence } };
-    return (await this.entries.find(filter).sort({ sequence: -1 }).limit(limit).toArray()).map(normaliseEntry);
+    return (await this.entries.find(filter, { batchSize: limit }).sort({ sequence: -1 }).limit(limit).toArray()).map(normaliseEntry);
   }
 
   /** Every entry of one account in sequence order (audits and tests). */

@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { pageSize, toConnection } from '../../runtime/connection';
 import { badInput } from '../../runtime/errors';
 import { requireInternal, requireScope } from '../../runtime/identity';
 import { toMoneyOutput } from '../../runtime/money';
@@ -6,7 +7,7 @@ import { scalarResolvers } from '../../runtime/scalars';
 import { canSeeAccountDoc, canSeeCustomerDoc } from './access';
 import type { AccountsContext } from './context';
 import { isAccountId, isCustomerId, requireAccountId } from './ids';
-import { ledgerCursor, parseLedgerCursor, parsePageSize, validateTransferId, type SystemAccountPurpose } from './ledger';
+import { ledgerCursor, parseLedgerCursor, validateTransferId, type SystemAccountPurpose } from './ledger';
 import type { AccountDoc, CustomerDoc, LedgerEntryDoc } from './repository';
 
 async function visibleCustomer(ctx: AccountsContext, id: unknown): Promise<CustomerDoc | null> {
@@ -114,14 +115,10 @@ export const accountsResolvers = {
     balance: async (account: AccountDoc, _: unknown, ctx: AccountsContext) =>
       toMoneyOutput({ minor: await ctx.loaders.balanceByAccountId.load(account._id), currency: account.currency }),
     ledger: async (account: AccountDoc, args: { first?: number | null; after?: string | null }, ctx: AccountsContext) => {
-      const first = parsePageSize(args.first);
+      const first = pageSize(args.first);
       const before = parseLedgerCursor(args.after);
       const rows = await ctx.repository.ledgerPage(account._id, before, first + 1);
-      const page = rows.slice(0, first);
-      return {
-        edges: page.map((entry) => ({ cursor: ledgerCursor(entry.sequence), node: entry })),
-        pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? ledgerCursor(page[page.length - 1].sequence) : null },
-      };
+      return toConnection(rows, first, (entry) => ledgerCursor(entry.sequence));
     },
   },
 

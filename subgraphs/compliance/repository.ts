@@ -94,7 +94,7 @@ export class ComplianceRepository {
   // --- KYC -----------------------------------------------------------------------------
 
   async profilesFor(customerIds: readonly string[]): Promise<KycProfileRecord[]> {
-    return this.profiles.find({ _id: { $in: [...customerIds] } }).toArray();
+    return this.profiles.find({ _id: { $in: [...customerIds] } }, { batchSize: customerIds.length + 1 }).toArray();
   }
 
   async profileFor(customerId: string): Promise<KycProfileRecord | null> {
@@ -135,7 +135,7 @@ export class ComplianceRepository {
   // --- checks --------------------------------------------------------------------------
 
   async checksFor(paymentIds: readonly string[]): Promise<ComplianceCheckRecord[]> {
-    return this.checks.find({ paymentId: { $in: [...paymentIds] } }).toArray();
+    return this.checks.find({ paymentId: { $in: [...paymentIds] } }, { batchSize: paymentIds.length + 1 }).toArray();
   }
 
   async checkFor(paymentId: string): Promise<ComplianceCheckRecord | null> {
@@ -183,7 +183,7 @@ export class ComplianceRepository {
   async listCases(customerId: string | null, first: number, after: { at: Date; id: string } | null): Promise<AmlCaseRecord[]> {
     const filter: Filter<AmlCaseRecord> = customerId ? { customerId } : {};
     if (after) filter.$or = [{ openedAt: { $lt: after.at } }, { openedAt: after.at, _id: { $lt: after.id } }];
-    return this.cases.find(filter).sort({ openedAt: -1, _id: -1 }).limit(first).toArray();
+    return this.cases.find(filter, { batchSize: first }).sort({ openedAt: -1, _id: -1 }).limit(first).toArray();
   }
 
   // --- audit trail ---------------------------------------------------------------------

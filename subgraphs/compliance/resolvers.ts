@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { badInput, forbidden, notFound, unauthenticated } from '../../runtime/errors';
 import { hasScope, isAuthenticated, requireInternal, requireScope, type Identity } from '../../runtime/identity';
 import { BigIntScalar, CurrencyScalar, DateTimeScalar } from '../../runtime/scalars';
-import { decodeCursor, encodeCursor, validateFirst } from './connection';
+import { decodeTimeCursor, encodeTimeCursor, pageSize, toConnection } from '../../runtime/connection';
 import type { ComplianceContext } from './context';
 import type { AmlCaseRecord, KycProfileRecord } from './repository';
 import { parseId, type PaymentScreeningInput, type SubmitKycInput } from './service';
@@ -71,11 +71,11 @@ export const resolvers: GraphQLResolverMap<ComplianceContext> = {
     amlCases: async (_root, args: { customerId?: string | null; first?: number | null; after?: string | null }, ctx) => {
       requireStaff(ctx.identity, 'compliance:review');
       const customerId = args.customerId == null ? null : parseId(args.customerId, 'customerId');
-      const first = validateFirst(args.first);
-      const after = decodeCursor(args.after);
+      const first = pageSize(args.first);
+      const after = decodeTimeCursor(args.after);
       const rows = await ctx.service.repository.listCases(customerId, first + 1, after);
-      const edges = rows.slice(0, first).map((node: AmlCaseRecord) => ({ cursor: encodeCursor(node.openedAt, node._id), node: { ...node, id: node._id } }));
-      return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+      const cases = rows.map((row: AmlCaseRecord) => ({ ...row, id: row._id }));
+      return toConnection(cases, first, (node) => encodeTimeCursor(node.openedAt, node._id));
     },
     verifyAuditTrail: async (_root, _args, ctx) => {
       requireStaff(ctx.identity, 'ops:admin');

@@ -57,7 +57,7 @@ export class RiskRepository {
   }
 
   async findByPaymentIds(paymentIds: readonly string[]): Promise<AssessmentRecord[]> {
-    return this.assessments.find({ paymentId: { $in: [...paymentIds] } }).toArray();
+    return this.assessments.find({ paymentId: { $in: [...paymentIds] } }, { batchSize: paymentIds.length + 1 }).toArray();
   }
 
   async findByPaymentId(paymentId: string): Promise<AssessmentRecord | null> {
@@ -89,7 +89,7 @@ export class RiskRepository {
     if (after) {
       filter.$or = [{ assessedAt: { $gt: after.assessedAt } }, { assessedAt: after.assessedAt, _id: { $gt: after.id } }];
     }
-    return this.assessments.find(filter).sort({ assessedAt: 1, _id: 1 }).limit(first).toArray();
+    return this.assessments.find(filter, { batchSize: first }).sort({ assessedAt: 1, _id: 1 }).limit(first).toArray();
   }
 
   /** Records a review on an assessment still waiting for one; false when it no longer waits. */

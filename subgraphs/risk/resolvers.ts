@@ -4,7 +4,7 @@ import { canSeeCustomer, hasScope, isAuthenticated, requireInternal, requireScop
 import { BigIntScalar, CurrencyScalar, DateTimeScalar } from '../../runtime/scalars';
 import { mapAsyncIterator, type RiskAlertRecord } from './alerts';
 import type { AssessPaymentInput } from './assessments';
-import { decodeCursor, encodeCursor, validateFirst } from './connection';
+import { decodeTimeCursor, encodeTimeCursor, pageSize, toConnection } from '../../runtime/connection';
 import type { RiskContext } from './context';
 import type { AssessmentRecord } from './repository';
 
@@ -51,12 +51,10 @@ export const resolvers: GraphQLResolverMap<RiskContext> = {
     riskReviewQueue: async (_root, args: { first?: number | null; after?: string | null }, ctx) => {
       requireScope(ctx.identity, 'risk:review');
       if (ctx.identity.customerId !== undefined) throw forbidden('the review queue is for operators');
-      const first = validateFirst(args.first);
-      const after = decodeCursor(args.after);
+      const first = pageSize(args.first);
+      const after = decodeTimeCursor(args.after);
       const rows = await ctx.repository.reviewQueue(first + 1, after && { assessedAt: after.at, id: after.id });
-      const page = rows.slice(0, first);
-      const edges = page.map((node) => ({ cursor: encodeCursor(node.assessedAt, node._id), node }));
-      return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+      return toConnection(rows, first, (node) => encodeTimeCursor(node.assessedAt, node._id));
     },
   },
 
