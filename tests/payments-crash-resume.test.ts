@@ -17,7 +17,11 @@ beforeAll(async () => {
   stack = await startStack({ withPayments: false });
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
   await stack?.stop();
 });
 
