@@ -93,6 +93,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
     csrfPrevention: true,
+    // gateway/main.ts owns shutdown; Apollo's own signal handler would race it.
+    stopOnTerminationSignals: false,
     formatError: formatGatewayError(config.production),
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
@@ -160,8 +162,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     port,
     httpServer,
     stop: async () => {
+      const started = Date.now();
       await subscriptions.close();
+      log.info({ ms: Date.now() - started }, 'subscriptions completed');
       await apollo.stop();
+      log.info({ ms: Date.now() - started }, 'http requests drained');
     },
   };
 }

@@ -114,6 +114,8 @@ export async function startSubgraphServer<TContext extends object>(
     formatError: formatSubgraphError,
     introspection: true,
     csrfPrevention: true,
+    // The process entry owns shutdown (runSubgraphProcess); Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: process.env.NODE_ENV !== 'production',
   });
   await apollo.start();

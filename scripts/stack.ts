@@ -38,7 +38,6 @@ export interface RunningStack {
 }
 
 const ROOT = join(__dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -93,7 +92,8 @@ export async function launchStack(options: StackOptions = {}): Promise<RunningSt
   const expectedExits = new Set<string>();
 
   const spawnProcess = (name: string): ChildProcess => {
-    const child = spawn(TSX, [entries.get(name)!], { cwd: ROOT, env, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
+    // `node --import tsx` runs TypeScript in one process (the tsx CLI would add a wrapper process per service).
+    const child = spawn(process.execPath, ['--import', 'tsx', entries.get(name)!], { cwd: ROOT, env, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
     processes.set(name, child);
     child.once('exit', (code, signal) => {
       if (stopping || expectedExits.delete(name)) return;
