@@ -1,7 +1,7 @@
 /**
- * Runs work for one key at a time inside this process. Writers to one account queue here
- * instead of racing each other into duplicate-key retries; across processes the unique
- * (accountId, sequence) index remains the guard.
+ * Runs work for one key at a time inside this process. Writers to one account (or one log)
+ * queue here instead of racing each other into duplicate-key retries; across processes a
+ * unique index remains the guard.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();

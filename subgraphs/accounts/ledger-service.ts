@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, PaygraphError, notFound } from '../../runtime/errors';
 import { isDuplicateKeyError } from '../../runtime/mongo';
 import { newId } from './ids';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '../../runtime/keyed-mutex';
 import { ledgerAppendConflicts } from './metrics';
 import {
   checkPostedLegsMatch,

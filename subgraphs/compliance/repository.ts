@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import { isDuplicateKeyError } from '../../runtime/mongo';
+import { SequencedLog } from '../../runtime/sequenced-log';
 import type { AmlCaseKind, AmlFinding, ScreenedPayment } from './aml';
 import { GENESIS_HASH, hashRecord, toAuditData, type ChainRecord } from './audit-chain';
 import type { KycTier } from './config';
@@ -67,6 +68,9 @@ export class ComplianceRepository {
   readonly audit: Collection<AuditRecord>;
   private readonly state: Collection<{ _id: string; cursor: string | null; updatedAt: Date }>;
 
+  /** The audit chain's appender: one gap-free sequence, each record linked to the previous hash. */
+  private readonly auditLog: SequencedLog<{ sequence: number; hash: string }>;
+
   constructor(db: Db) {
     this.profiles = db.collection('kyc_profiles');
     this.payments = db.collection('screened_payments');
@@ -74,6 +78,7 @@ export class ComplianceRepository {
     this.cases = db.collection('aml_cases');
     this.audit = db.collection('audit_log');
     this.state = db.collection('audit_state');
+    this.auditLog = new SequencedLog(() => this.audit.find({}, { projection: { sequence: 1, hash: 1 } }).sort({ sequence: -1 }).limit(1).next());
   }
 
   async ensureIndexes(): Promise<void> {
@@ -190,25 +195,18 @@ export class ComplianceRepository {
 
   /**
    * Appends a record at the end of the chain, once per `key`. The unique sequence index is
-   * the lock: a writer that loses the race for a sequence reads the new end and tries again.
+   * the lock across processes (see SequencedLog); the previous record's hash links the chain.
    */
   async appendAudit(key: string, kind: string, data: unknown, at = new Date()): Promise<AuditRecord> {
     const plain = toAuditData(data);
-    for (let attempt = 0; attempt < 50; attempt++) {
+    return this.auditLog.append<AuditRecord>(async (last) => {
       const existing = await this.audit.findOne({ key });
-      if (existing) return existing;
-      const [last] = await this.audit.find({}, { projection: { sequence: 1, hash: 1 } }).sort({ sequence: -1 }).limit(1).toArray();
+      if (existing) return { existing };
       const fields = { sequence: (last?.sequence ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH, kind, data: plain, at };
       const record: AuditRecord = { _id: newId('aud'), key, ...fields, hash: hashRecord(fields) };
-      try {
-        await this.audit.insertOne(record);
-        return record;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 5 * (attempt + 1))));
-      }
-    }
-    throw new Error(`audit append for ${key} kept losing the race for a sequence`);
+      await this.audit.insertOne(record);
+      return { inserted: record, result: record };
+    });
   }
 
   /** The audit log in sequence order, in batches. */

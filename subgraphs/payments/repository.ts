@@ -1,5 +1,6 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import { isDuplicateKeyError } from '../../runtime/mongo';
+import { SequencedLog } from '../../runtime/sequenced-log';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
 import type { ComplianceStatus, RiskDecision } from './collaborators';
@@ -109,11 +110,14 @@ export class PaymentsRepository {
   readonly payments: Collection<PaymentDoc>;
   readonly events: Collection<PaymentEventDoc>;
   readonly keys: Collection<IdempotencyDoc>;
+  /** Appends to the event log: one global, gap-free sequence orders every payment's events. */
+  private readonly eventLog: SequencedLog<{ sequence: number }>;
 
   constructor(db: Db) {
     this.payments = db.collection<PaymentDoc>('payments');
     this.events = db.collection<PaymentEventDoc>('payment_events');
     this.keys = db.collection<IdempotencyDoc>('idempotency_keys');
+    this.eventLog = new SequencedLog(() => this.lastEvent());
   }
 
   async ensureIndexes(): Promise<void> {
@@ -223,13 +227,12 @@ export class PaymentsRepository {
    */
   async appendEvent(paymentId: string, change: StatusChange, parties: { accountIds: string[]; customerIds: string[] }): Promise<PaymentEventDoc> {
     const _id = `${paymentId}:${change.number}`;
-    for (let attempt = 0; ; attempt++) {
+    return this.eventLog.append<PaymentEventDoc>(async (tail) => {
       const existing = await this.events.findOne({ _id });
-      if (existing) return existing;
-      const last = await this.events.find({}, { projection: { sequence: 1 } }).sort({ sequence: -1 }).limit(1).next();
+      if (existing) return { existing };
       const doc: PaymentEventDoc = {
         _id,
-        sequence: (last?.sequence ?? 0) + 1,
+        sequence: (tail?.sequence ?? 0) + 1,
         paymentId,
         number: change.number,
         status: change.status,
@@ -238,14 +241,9 @@ export class PaymentsRepository {
         accountIds: parties.accountIds,
         customerIds: parties.customerIds,
       };
-      try {
-        await this.events.insertOne(doc);
-        return doc;
-      } catch (error) {
-        if (!isDuplicateKeyError(error) || attempt > 200) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, attempt + 1)));
-      }
-    }
+      await this.events.insertOne(doc);
+      return { inserted: doc, result: doc };
+    });
   }
 
   async eventsOfPayments(paymentIds: readonly string[]): Promise<PaymentEventDoc[]> {
@@ -261,7 +259,10 @@ export class PaymentsRepository {
   }
 
   async lastSequence(): Promise<number> {
-    const last = await this.events.find({}, { projection: { sequence: 1 } }).sort({ sequence: -1 }).limit(1).next();
-    return last?.sequence ?? 0;
+    return (await this.lastEvent())?.sequence ?? 0;
+  }
+
+  private lastEvent(): Promise<{ sequence: number } | null> {
+    return this.events.find({}, { projection: { sequence: 1 } }).sort({ sequence: -1 }).limit(1).next();
   }
 }

@@ -5,7 +5,7 @@ import { ErrorCode, isPaygraphError, notFound, PaygraphError } from '../../runti
 import type { Collaborators, ScreeningInput } from './collaborators';
 import type { CrashStep, PaymentsConfig } from './config';
 import type { PaymentEventNotifier } from './event-notifier';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '../../runtime/keyed-mutex';
 import type { PaymentDoc, PaymentsRepository, RefundRecord } from './repository';
 import { hasEnoughApprovals } from './rules';
 import { assertTransition, PaymentStatus } from './state-machine';
