@@ -2,7 +2,7 @@ import { ErrorCode, PaygraphError, badInput, forbidden, notFound } from '../../r
 import type { Identity } from '../../runtime/identity';
 import { parseDecimal } from '../../runtime/money';
 import { isDuplicateKeyError } from '../../runtime/mongo';
-import { newId, requireAccountId } from './ids';
+import { requireAccountId, depositRequestId } from './ids';
 import { requestFingerprint, validateIdempotencyKey } from './ledger';
 import type { LedgerService } from './ledger-service';
 import type { AccountDoc, AccountsRepository, DepositRequestDoc } from './repository';
@@ -53,7 +53,7 @@ export class Deposits {
   }
 
   private async recordKey(subject: string, idempotencyKey: string, fingerprint: string, accountId: string): Promise<DepositRequestDoc> {
-    const id = newId('dep');
+    const id = depositRequestId(subject, idempotencyKey);
     const request: DepositRequestDoc = { _id: id, subject, idempotencyKey, fingerprint, accountId, transferId: id, createdAt: new Date() };
     try {
       await this.repository.insertDepositRequest(request);

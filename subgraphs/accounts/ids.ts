@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { badInput } from '../../runtime/errors';
 
 /** IDs are a type prefix and 24 random hex digits: `cus_…`, `acc_…`, `led_…`, `dep_…`. */
@@ -6,6 +6,22 @@ export type IdPrefix = 'cus' | 'acc' | 'led' | 'dep';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * Records found by a natural key get an id derived from that key, so finding one is a point
+ * lookup by `_id` — the one lookup every MongoDB-compatible store answers without a scan.
+ */
+export function ledgerEntryId(transferId: string, direction: 'DEBIT' | 'CREDIT'): string {
+  return `led_${transferId}/${direction.toLowerCase()}`;
+}
+
+export function depositRequestId(subject: string, idempotencyKey: string): string {
+  return `dep_${createHash('sha256').update(`${subject}\u0000${idempotencyKey}`).digest('hex').slice(0, 32)}`;
+}
+
+export function systemAccountKey(purpose: string, currency: string): string {
+  return `${purpose}:${currency}`;
 }
 
 const CUSTOMER_ID = /^cus_[0-9a-f]{24}$/;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, PaygraphError, notFound } from '../../runtime/errors';
 import { isDuplicateKeyError } from '../../runtime/mongo';
-import { newId } from './ids';
+import { ledgerEntryId, systemAccountKey } from './ids';
 import { KeyedMutex } from '../../runtime/keyed-mutex';
 import { ledgerAppendConflicts } from './metrics';
 import {
@@ -12,6 +12,7 @@ import {
   systemAccountIdFor,
   type LedgerAccount,
   type LedgerDirection,
+  type LedgerPosition,
   type SystemAccountPurpose,
   type TransferRequest,
 } from './ledger';
@@ -44,6 +45,12 @@ export class LedgerService {
   private readonly maxAttempts: number;
   private readonly mutex: KeyedMutex | null;
   private readonly systemAccountIds = new Map<string, string>();
+  /**
+   * Each account's newest position as this process last wrote or read it. Valid only while
+   * this process serialises its writers per account; another process's append shows up as a
+   * duplicate key, which drops the entry and re-reads.
+   */
+  private readonly positions = new Map<string, LedgerPosition | null>();
 
   constructor(
     private readonly repository: AccountsRepository,
@@ -55,7 +62,7 @@ export class LedgerService {
 
   /** The bank's own account for a purpose and currency, created on first use. */
   async systemAccountId(purpose: SystemAccountPurpose, currency: string): Promise<string> {
-    const cacheKey = `${purpose}:${currency}`;
+    const cacheKey = systemAccountKey(purpose, currency);
     const cached = this.systemAccountIds.get(cacheKey);
     if (cached) return cached;
     const existing = await this.repository.findSystemAccount(purpose, currency);
@@ -100,6 +107,13 @@ export class LedgerService {
     return { transferId: request.transferId, debitEntryId: legs.get('DEBIT')!._id, creditEntryId: legs.get('CREDIT')!._id };
   }
 
+  private async currentPosition(accountId: string): Promise<{ latest: LedgerPosition | null; remembered: boolean }> {
+    if (this.mutex && this.positions.has(accountId)) return { latest: this.positions.get(accountId)!, remembered: true };
+    const latest = await this.repository.latestPosition(accountId);
+    if (this.mutex) this.positions.set(accountId, latest);
+    return { latest, remembered: false };
+  }
+
   private appendLeg(account: LedgerAccount, request: TransferRequest, direction: LedgerDirection): Promise<LedgerEntryDoc> {
     const append = () => this.appendLegUnlocked(account, request, direction);
     return this.mutex ? this.mutex.run(account.id, append) : append();
@@ -107,18 +121,23 @@ export class LedgerService {
 
   private async appendLegUnlocked(account: LedgerAccount, request: TransferRequest, direction: LedgerDirection): Promise<LedgerEntryDoc> {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const latest = await this.repository.latestPosition(account.id);
+      const { latest, remembered } = await this.currentPosition(account.id);
       let position;
       try {
         position = nextPosition(account, latest, direction, request.amountMinor);
       } catch (error) {
+        // A remembered balance may be behind another process's credit: decide on a fresh read.
+        if (remembered) {
+          this.positions.delete(account.id);
+          continue;
+        }
         // A concurrent post of this same transfer may be what took the funds.
         const already = await this.repository.findLeg(request.transferId, direction);
         if (already) return already;
         throw error;
       }
       const entry: LedgerEntryDoc = {
-        _id: newId('led'),
+        _id: ledgerEntryId(request.transferId, direction),
         accountId: account.id,
         direction,
         amountMinor: request.amountMinor,
@@ -131,9 +150,11 @@ export class LedgerService {
       };
       try {
         await this.repository.insertEntry(entry);
+        if (this.mutex) this.positions.set(account.id, position);
         return entry;
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
+        this.positions.delete(account.id);
         const already = await this.repository.findLeg(request.transferId, direction);
         if (already) return already;
         // Another writer took this sequence: back off a little, at random, and re-read.

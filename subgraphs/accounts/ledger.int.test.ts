@@ -4,7 +4,7 @@ import { customerIdentity, operator, signedGraphql, type GraphQLResponse } from 
 import { databaseName } from '../../runtime/mongo';
 import { serviceIdentity, type Identity } from '../../runtime/identity';
 import { startSubgraph, type StartedSubgraph } from '../../runtime/subgraph-main';
-import { newId } from './ids';
+import { ledgerEntryId, newId } from './ids';
 import { accountsSubgraph } from './index';
 import { ledgerAppendConflicts } from './metrics';
 import { AccountsRepository, type LedgerEntryDoc } from './repository';
@@ -110,7 +110,7 @@ describe('postTransfer', () => {
     // Simulate a crash after the debit: only the debit entry exists.
     const latest = await repository.latestPosition(from);
     await repository.insertEntry({
-      _id: newId('led'),
+      _id: ledgerEntryId('tx-crashed', 'DEBIT'),
       accountId: from,
       direction: 'DEBIT',
       amountMinor: 1200n,

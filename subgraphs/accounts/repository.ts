@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { depositRequestId, ledgerEntryId, systemAccountKey } from './ids';
 import type { AccountStatus, LedgerDirection, LedgerPosition, SystemAccountPurpose } from './ledger';
 
 export interface CustomerDoc {
@@ -123,7 +124,7 @@ export class AccountsRepository {
   }
 
   findSystemAccount(purpose: SystemAccountPurpose, currency: string): Promise<SystemAccountDoc | null> {
-    return this.systemAccounts.findOne({ purpose, currency });
+    return this.systemAccounts.findOne({ _id: systemAccountKey(purpose, currency) });
   }
 
   async insertSystemAccount(entry: SystemAccountDoc): Promise<void> {
@@ -147,12 +148,14 @@ export class AccountsRepository {
     await this.entries.insertOne(entry);
   }
 
+  /** Both legs of a transfer, by their ids (point lookups: no scan on any store). */
   async findTransferLegs(transferId: string): Promise<LedgerEntryDoc[]> {
-    return (await this.entries.find({ transferId }).toArray()).map(normaliseEntry);
+    const legs = await Promise.all((['DEBIT', 'CREDIT'] as const).map((direction) => this.findLeg(transferId, direction)));
+    return legs.filter((leg): leg is LedgerEntryDoc => leg !== null);
   }
 
   async findLeg(transferId: string, direction: LedgerDirection): Promise<LedgerEntryDoc | null> {
-    const doc = await this.entries.findOne({ transferId, direction });
+    const doc = await this.entries.findOne({ _id: ledgerEntryId(transferId, direction) });
     return doc ? normaliseEntry(doc) : null;
   }
 
@@ -197,6 +200,6 @@ export class AccountsRepository {
   }
 
   findDepositRequest(subject: string, idempotencyKey: string): Promise<DepositRequestDoc | null> {
-    return this.depositRequests.findOne({ subject, idempotencyKey });
+    return this.depositRequests.findOne({ _id: depositRequestId(subject, idempotencyKey) });
   }
 }

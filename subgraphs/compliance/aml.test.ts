@@ -51,6 +51,12 @@ describe('rapid movement', () => {
 });
 
 describe('isCovered', () => {
+  test('one rapid-movement case per inbound transfer, however many outflows follow', () => {
+    const rapid = { kind: 'RAPID_MOVEMENT' as const, customerId: 'cus_1', paymentIds: ['in', 'out1', 'out2'], description: '' };
+    expect(isCovered(rapid, [{ kind: 'RAPID_MOVEMENT', paymentIds: ['in', 'out1'] }])).toBe(true);
+    expect(isCovered(rapid, [{ kind: 'RAPID_MOVEMENT', paymentIds: ['other-in', 'out1', 'out2'] }])).toBe(false);
+  });
+
   it('skips findings whose payments are already in a case of the same kind', () => {
     const finding = { kind: 'STRUCTURING' as const, customerId: 'c', paymentIds: ['a', 'b', 'c'], description: '' };
     expect(isCovered(finding, [{ kind: 'STRUCTURING', paymentIds: ['a', 'b', 'c'] }])).toBe(true);

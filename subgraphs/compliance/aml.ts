@@ -75,8 +75,14 @@ export function detectRapidMovement(
   return findings;
 }
 
-/** A finding adds nothing when an open case of its kind already covers all its payments. */
+/**
+ * A finding adds nothing when an open case already covers it: for rapid movement, a case
+ * about the same inbound transfer (the outflows that follow it only grow that one story);
+ * for structuring, a case of the same kind that holds all its payments.
+ */
 export function isCovered(finding: AmlFinding, existing: readonly { kind: string; paymentIds: readonly string[] }[]): boolean {
-  const covered = new Set(existing.filter((c) => c.kind === finding.kind).flatMap((c) => c.paymentIds));
+  const sameKind = existing.filter((c) => c.kind === finding.kind);
+  if (finding.kind === 'RAPID_MOVEMENT') return sameKind.some((c) => c.paymentIds[0] === finding.paymentIds[0]);
+  const covered = new Set(sameKind.flatMap((c) => c.paymentIds));
   return finding.paymentIds.every((id) => covered.has(id));
 }

@@ -60,6 +60,18 @@ export interface AuditRecord extends ChainRecord {
 }
 
 /** The only code touching compliance's collections; indexes are declared in ensureIndexes. */
+/**
+ * Records looked up by a natural key carry an id derived from it, so the lookup is a point
+ * read by `_id` (the one filter FerretDB's SQLite backend pushes down instead of scanning).
+ */
+export function checkIdFor(paymentId: string): string {
+  return `chk_${paymentId}`;
+}
+
+export function auditIdFor(key: string): string {
+  return `aud_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
 export class ComplianceRepository {
   readonly profiles: Collection<KycProfileRecord>;
   private readonly payments: Collection<ScreenedPaymentRecord>;
@@ -144,7 +156,7 @@ export class ComplianceRepository {
   }
 
   async checkFor(paymentId: string): Promise<ComplianceCheckRecord | null> {
-    return this.checks.findOne({ paymentId });
+    return this.checks.findOne({ _id: checkIdFor(paymentId) });
   }
 
   async insertCheck(check: ComplianceCheckRecord): Promise<ComplianceCheckRecord> {
@@ -167,8 +179,8 @@ export class ComplianceRepository {
 
   // --- AML cases -----------------------------------------------------------------------
 
-  async casesOf(customerId: string, kind: AmlCaseKind): Promise<AmlCaseRecord[]> {
-    return this.cases.find({ customerId, kind }).toArray();
+  async casesOf(customerId: string): Promise<AmlCaseRecord[]> {
+    return this.cases.find({ customerId }).toArray();
   }
 
   /** Opens a case for a finding once; returns it, or null when it exists already. */
@@ -200,10 +212,11 @@ export class ComplianceRepository {
   async appendAudit(key: string, kind: string, data: unknown, at = new Date()): Promise<AuditRecord> {
     const plain = toAuditData(data);
     return this.auditLog.append<AuditRecord>(async (last) => {
-      const existing = await this.audit.findOne({ key });
+      const _id = auditIdFor(key);
+      const existing = await this.audit.findOne({ _id });
       if (existing) return { existing };
       const fields = { sequence: (last?.sequence ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH, kind, data: plain, at };
-      const record: AuditRecord = { _id: newId('aud'), key, ...fields, hash: hashRecord(fields) };
+      const record: AuditRecord = { _id, key, ...fields, hash: hashRecord(fields) };
       await this.audit.insertOne(record);
       return { inserted: record, result: record };
     });

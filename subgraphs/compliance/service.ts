@@ -7,7 +7,7 @@ import { ChainVerifier, type ChainVerification } from './audit-chain';
 import { KYC_TIERS, type ComplianceConfig, type KycTier } from './config';
 import { screenName, statusForMatches, type ListedParty } from './matcher';
 import { checkTierLimits, checkTravelRule, startOfUtcDay } from './prescreen';
-import { newId, type AmlCaseRecord, type ComplianceCheckRecord, type ComplianceRepository, type KycProfileRecord, type SanctionsMatchRecord } from './repository';
+import { checkIdFor, newId, type AmlCaseRecord, type ComplianceCheckRecord, type ComplianceRepository, type KycProfileRecord, type SanctionsMatchRecord } from './repository';
 
 export interface PaymentScreeningInput {
   paymentId: string;
@@ -150,7 +150,7 @@ export class ComplianceService {
     if (!check) {
       const matches = this.screenParties(input);
       check = await this.repository.insertCheck({
-        _id: newId('chk'),
+        _id: checkIdFor(input.paymentId),
         paymentId: input.paymentId,
         customerId: input.customerId,
         status: statusForMatches(matches, this.config.sanctions),
@@ -163,7 +163,7 @@ export class ComplianceService {
     await this.audit(`screening:${input.paymentId}`, 'SANCTIONS_SCREENING', {
       paymentId: input.paymentId, customerId: input.customerId, status: check.status, matches: check.matches,
     }, check.checkedAt);
-    await this.monitorAml(input.customerId, now);
+    await this.monitorAml(input.customerId, now, input.paymentId);
     return check;
   }
 
@@ -177,8 +177,12 @@ export class ComplianceService {
     return matches.sort((a, b) => b.score - a.score).slice(0, this.config.sanctions.maxMatches);
   }
 
-  /** Runs the AML rules for a customer and opens the cases not yet open. */
-  async monitorAml(customerId: string, now: Date): Promise<AmlCaseRecord[]> {
+  /**
+   * Runs the AML rules for a customer and opens the cases not yet open. Given the payment
+   * just screened, only patterns that payment takes part in are considered: monitoring runs
+   * on every payment, so older patterns were judged when their own payments came in.
+   */
+  async monitorAml(customerId: string, now: Date, paymentId?: string): Promise<AmlCaseRecord[]> {
     const { structuring, rapidMovement } = this.config.aml;
     const lookbackHours = Math.max(structuring.windowHours, rapidMovement.windowHours * 2);
     const since = new Date(now.getTime() - lookbackHours * 3_600_000);
@@ -188,11 +192,15 @@ export class ComplianceService {
     const s = detectStructuring(customerId, sent, now, structuring);
     if (s) findings.push(s);
     findings.push(...detectRapidMovement(customerId, received, sent, rapidMovement));
+    const relevant = paymentId === undefined ? findings : findings.filter((finding) => finding.paymentIds.includes(paymentId));
+    if (relevant.length === 0) return [];
+    const existing: { kind: string; paymentIds: readonly string[] }[] = await this.repository.casesOf(customerId);
     const opened: AmlCaseRecord[] = [];
-    for (const finding of findings) {
-      if (isCovered(finding, await this.repository.casesOf(customerId, finding.kind))) continue;
+    for (const finding of relevant) {
+      if (isCovered(finding, existing)) continue;
       const record = await this.repository.openCase(finding, now);
       if (!record) continue;
+      existing.push(record);
       opened.push(record);
       await this.audit(`aml:${record.dedupeKey}`, 'AML_CASE_OPENED', { caseId: record._id, customerId, kind: record.kind, paymentIds: record.paymentIds, description: record.description });
       this.log.warn({ caseId: record._id, kind: record.kind, customerId }, 'AML case opened');

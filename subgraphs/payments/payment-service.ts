@@ -6,7 +6,7 @@ import { parseDecimal } from '../../runtime/money';
 import type { Collaborators } from './collaborators';
 import type { PaymentsConfig } from './config';
 import { quote, usdEquivalentMinor, type RateTable } from './fx';
-import type { PaymentDoc, PaymentsRepository } from './repository';
+import { idempotencyKeyId, type PaymentDoc, type PaymentsRepository } from './repository';
 import {
   assertSameRequest, checkApprover, paymentFingerprint, requestFingerprint, requiredApprovals, validateCreatePayment, validateId, validateIdempotencyKey,
 } from './rules';
@@ -114,7 +114,7 @@ export class PaymentService {
     await this.collaborators.preScreenPayment(this.saga.screeningInput(doc));
 
     const claim = await this.repository.claimKey({
-      _id: new ObjectId().toHexString(), subject: identity.subject, scope: 'createPayment', key: request.idempotencyKey, fingerprint, paymentId, createdAt: now,
+      _id: idempotencyKeyId(identity.subject, 'createPayment', request.idempotencyKey), subject: identity.subject, scope: 'createPayment', key: request.idempotencyKey, fingerprint, paymentId, createdAt: now,
     });
     if (!claim.claimed) {
       // A concurrent request with the same key won: the same request gets the same payment.
@@ -205,7 +205,7 @@ export class PaymentService {
     }
     const fingerprint = requestFingerprint('refundPayment', { paymentId, amountMinor: amount.minor, currency: amount.currency });
     const claim = await this.repository.claimKey({
-      _id: new ObjectId().toHexString(), subject: identity.subject, scope: 'refundPayment', key, fingerprint, paymentId, createdAt: new Date(),
+      _id: idempotencyKeyId(identity.subject, 'refundPayment', key), subject: identity.subject, scope: 'refundPayment', key, fingerprint, paymentId, createdAt: new Date(),
     });
     let requestId: string;
     if (claim.claimed) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import { isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
@@ -97,6 +98,11 @@ export interface IdempotencyDoc {
   createdAt: Date;
 }
 
+/** A key's record id is derived from (caller, operation, key): finding it is a point read by `_id`. */
+export function idempotencyKeyId(subject: string, scope: IdempotencyDoc['scope'], key: string): string {
+  return `idk_${createHash('sha256').update(`${subject}\u0000${scope}\u0000${key}`).digest('hex').slice(0, 32)}`;
+}
+
 export interface EventFilter {
   paymentId?: string;
   accountId?: string;
@@ -154,14 +160,14 @@ export class PaymentsRepository {
       return { claimed: true };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.keys.findOne({ subject: doc.subject, scope: doc.scope, key: doc.key });
+      const existing = await this.keys.findOne({ _id: doc._id });
       if (!existing) throw error;
       return { claimed: false, existing };
     }
   }
 
   async findKey(subject: string, scope: IdempotencyDoc['scope'], key: string): Promise<IdempotencyDoc | null> {
-    return this.keys.findOne({ subject, scope, key });
+    return this.keys.findOne({ _id: idempotencyKeyId(subject, scope, key) });
   }
 
   // ---- payments ----

@@ -3,7 +3,7 @@ import { ErrorCode, PaygraphError, badInput, notFound } from '../../runtime/erro
 import { serviceIdentity } from '../../runtime/identity';
 import { InternalClient } from '../../runtime/internal-client';
 import type { AlertBus } from './alerts';
-import { newId, type AssessmentRecord, type RiskRepository } from './repository';
+import { assessmentIdFor, newId, type AssessmentRecord, type RiskRepository } from './repository';
 import { assessRisk, shouldAlert, type RiskDecision, type RiskRules } from './rules';
 
 export interface AssessPaymentInput {
@@ -47,7 +47,7 @@ export class RiskService {
     const recent = await this.repository.recentForAccount(input.sourceAccountId, since, input.paymentId);
     const result = assessRisk(this.rules, { ...input, now, recent });
     const record: AssessmentRecord = {
-      _id: newId('rsk'),
+      _id: assessmentIdFor(input.paymentId),
       paymentId: input.paymentId,
       customerId: input.customerId,
       sourceAccountId: input.sourceAccountId,

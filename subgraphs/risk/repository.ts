@@ -36,6 +36,9 @@ export type AlertRecord = Omit<RiskAlertRecord, 'id'> & { _id: string };
 
 export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
+/** One assessment per payment, found by a point read of its `_id` rather than a scan. */
+export const assessmentIdFor = (paymentId: string) => `rsk_${paymentId}`;
+
 /** The only code touching risk's collections; each index sits beside the queries it serves. */
 export class RiskRepository {
   private readonly assessments: Collection<AssessmentRecord>;
@@ -61,7 +64,7 @@ export class RiskRepository {
   }
 
   async findByPaymentId(paymentId: string): Promise<AssessmentRecord | null> {
-    return this.assessments.findOne({ paymentId });
+    return this.assessments.findOne({ _id: assessmentIdFor(paymentId) });
   }
 
   /** The account's assessed payments since `since`, the velocity window. */
