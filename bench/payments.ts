@@ -25,9 +25,10 @@ async function main(): Promise<void> {
         const source = accounts[i % accounts.length];
         const destination = scenario === 'hot account' ? hot : accounts[(i + 1 + (i % 7)) % accounts.length];
         const result = await graphqlRequest(stack.gatewayUrl, CREATE, {
-          i: { idempotencyKey: `${scenario}-${i}`, sourceAccountId: source, destinationAccountId: destination, amount: { amount: `${1 + (i % 50)}.${String(i % 100).padStart(2, '0')}`, currency: 'USD' } },
+          i: { idempotencyKey: `${scenario.replace(" ", "-")}-${i}`, sourceAccountId: source, destinationAccountId: destination, amount: { amount: `${1 + (i % 50)}.${String(i % 100).padStart(2, '0')}`, currency: 'USD' } },
         }, stack.token);
         const status = result.errors?.[0]?.extensions?.code ?? result.data?.createPayment.status ?? 'NO_DATA';
+        if (result.errors && !statuses.has(status)) console.error(`${scenario}: ${status}: ${result.errors[0].message}`);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       });
       const seconds = (performance.now() - started) / 1000;

@@ -12,7 +12,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
     dataDir,
     gatewayPort: 4100,
     subgraphPorts: { accounts: 4101, payments: 4102, risk: 4103, compliance: 4104 },
-    env: { LOG_LEVEL: 'error', RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000', COMPLIANCE_AUDIT_POLL_MS: '1000', ...env },
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000', COMPLIANCE_AUDIT_POLL_MS: '1000', ...env },
     stdio: 'inherit',
   });
   return Object.assign(stack, { token: await signDevToken({ sub: 'bench-operator', scope: ALL_SCOPES }) });

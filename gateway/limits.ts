@@ -16,7 +16,10 @@ export interface RequestLimits {
   maxDepth: number;
   /** Aliases per operation. Env MAX_ALIASES, default 15 (graphql-armor's). */
   maxAliases: number;
-  /** graphql-armor cost (objects 2, scalars 1, depth factor 1.5). Env MAX_COST, default 5000 (armor's). */
+  /**
+   * graphql-armor cost (objects 2, scalars 1, each level deeper ×1.5). Env MAX_COST, default
+   * 20000: armor's 5000 refuses an ordinary page of an account's ledger with its balance (5342).
+   */
   maxCost: number;
   /** Lexical tokens per document. Env MAX_TOKENS, default 1000 (armor's). */
   maxTokens: number;
@@ -24,7 +27,7 @@ export interface RequestLimits {
   maxDirectives: number;
 }
 
-export const DEFAULT_LIMITS: RequestLimits = { maxDepth: 12, maxAliases: 15, maxCost: 5000, maxTokens: 1000, maxDirectives: 50 };
+export const DEFAULT_LIMITS: RequestLimits = { maxDepth: 12, maxAliases: 15, maxCost: 20000, maxTokens: 1000, maxDirectives: 50 };
 
 function operationNotAllowed(message: string): PaygraphError {
   return new PaygraphError(ErrorCode.OPERATION_NOT_ALLOWED, message.replace(/^Syntax Error: /, ''));

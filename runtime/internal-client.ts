@@ -1,4 +1,4 @@
-import { internalSigningSecret, subgraphUrl, type SubgraphName } from './config';
+import { envInt, internalSigningSecret, subgraphUrl, type SubgraphName } from './config';
 import { ErrorCode, PaygraphError } from './errors';
 import type { Identity } from './identity';
 import { signRequest } from './signing';
@@ -13,7 +13,8 @@ export class InternalClient {
   constructor(
     private readonly identity: Identity,
     private readonly urls: Partial<Record<SubgraphName, string>> = {},
-    private readonly timeoutMs = 10_000,
+    /** Env INTERNAL_TIMEOUT_MS, default 10000. */
+    private readonly timeoutMs = envInt('INTERNAL_TIMEOUT_MS', 10_000, { min: 1 }),
   ) {}
 
   async request<T>(subgraph: SubgraphName, query: string, variables: Record<string, unknown> = {}, identity = this.identity): Promise<T> {

@@ -18,15 +18,37 @@ export const dbCommandSeconds = new Histogram({
 
 const IGNORED = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessions']);
 
-export function registerDbMetrics(client: MongoClient, _service: string): void {
+/**
+ * Counts and times every database command. With SLOW_COMMAND_MS set, commands slower than
+ * that are logged with their collection and the shape of their filter (keys only, no values).
+ */
+export function registerDbMetrics(client: MongoClient, _service: string, log?: { warn(obj: object, msg: string): void }): void {
+  const slowMs = Number(process.env.SLOW_COMMAND_MS ?? 0);
+  const started = new Map<number, string>();
   client.on('commandStarted', (event: CommandStartedEvent) => {
-    if (!IGNORED.has(event.commandName)) dbCommands.inc({ database: event.databaseName, command: event.commandName });
+    if (IGNORED.has(event.commandName)) return;
+    dbCommands.inc({ database: event.databaseName, command: event.commandName });
+    if (slowMs > 0) started.set(event.requestId, describeCommand(event));
   });
   const observe = (event: CommandSucceededEvent | CommandFailedEvent) => {
-    if (!IGNORED.has(event.commandName)) dbCommandSeconds.observe({ command: event.commandName }, event.duration / 1000);
+    if (IGNORED.has(event.commandName)) return;
+    dbCommandSeconds.observe({ command: event.commandName }, event.duration / 1000);
+    if (slowMs > 0) {
+      const description = started.get(event.requestId);
+      started.delete(event.requestId);
+      if (event.duration >= slowMs) log?.warn({ command: description, ms: Math.round(event.duration) }, 'slow database command');
+    }
   };
   client.on('commandSucceeded', observe);
   client.on('commandFailed', observe);
+}
+
+function describeCommand(event: CommandStartedEvent): string {
+  const command = event.command as Record<string, unknown>;
+  const collection = String(command[event.commandName] ?? '');
+  const filter = (command.filter ?? command.q ?? (Array.isArray(command.updates) ? (command.updates[0] as { q?: unknown })?.q : undefined)) as Record<string, unknown> | undefined;
+  const shape = filter && typeof filter === 'object' ? Object.keys(filter).join(',') : '';
+  return `${event.commandName} ${event.databaseName}.${collection} {${shape}}${command.sort ? ` sort ${JSON.stringify(command.sort)}` : ''}`;
 }
 
 export async function metricsHandler(_req: Request, res: Response): Promise<void> {

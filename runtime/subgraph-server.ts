@@ -73,7 +73,7 @@ export async function startSubgraphServer<TContext extends object>(
   const secret = internalSigningSecret();
   const requireSignature = options.requireSignature ?? true;
   const schema = buildSubgraphSchema({ typeDefs: loadTypeDefs(definition.schemaPath), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
-  registerDbMetrics(options.mongo.client, definition.name);
+  registerDbMetrics(options.mongo.client, definition.name, log);
 
   const app = express();
   app.disable('x-powered-by');
