@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type OptionalUnlessRequiredId } from 'mongodb';
 import { envString } from './config';
 
 /**
@@ -34,4 +34,18 @@ export async function connectMongo(uri = envString('MONGODB_URI'), options: { mo
 /** True when `error` is a duplicate-key error from a unique index (code 11000). */
 export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Inserts `doc` unless a unique index already holds its key: true when this call inserted it.
+ * The insert against a unique index is the one atomic decision every store offers.
+ */
+export async function insertIfAbsent<T extends Document>(collection: Collection<T>, doc: OptionalUnlessRequiredId<T>): Promise<boolean> {
+  try {
+    await collection.insertOne(doc);
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
 }

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { EventBus } from './index';
-import { TopicHandlers } from './topic-handlers';
+import { PendingCommands, TopicHandlers } from './topic-handlers';
 
 /**
  * NATS core subjects `<prefix>.<topic>`. The connection is opened in the background;
@@ -13,7 +13,7 @@ export class NatsEventBus implements EventBus {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
-  private pending: Promise<unknown>[] = [];
+  private readonly commands = new PendingCommands();
 
   constructor(url: string, private readonly prefix: string) {
     const servers = url.replace(/^nats:\/\//, '');
@@ -59,15 +59,11 @@ export class NatsEventBus implements EventBus {
   }
 
   private track(command: Promise<unknown>): void {
-    const settled = command.catch(() => {});
-    this.pending.push(settled);
-    void settled.then(() => {
-      this.pending = this.pending.filter((p) => p !== settled);
-    });
+    this.commands.track(command);
   }
 
-  async ready(): Promise<void> {
-    await Promise.all(this.pending);
+  ready(): Promise<void> {
+    return this.commands.ready();
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { EventBus } from './index';
-import { TopicHandlers } from './topic-handlers';
+import { PendingCommands, TopicHandlers } from './topic-handlers';
 
 /**
  * Redis pub/sub: one connection publishes, one subscribes (a subscribed Redis connection
@@ -12,7 +12,7 @@ export class RedisEventBus implements EventBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly handlers = new TopicHandlers();
-  private pending: Promise<unknown>[] = [];
+  private readonly commands = new PendingCommands();
 
   constructor(url: string, private readonly prefix: string) {
     const options = { lazyConnect: false, maxRetriesPerRequest: 3, enableOfflineQueue: true };
@@ -47,15 +47,11 @@ export class RedisEventBus implements EventBus {
   }
 
   private track(command: Promise<unknown>): void {
-    const settled = command.catch(() => {});
-    this.pending.push(settled);
-    void settled.then(() => {
-      this.pending = this.pending.filter((p) => p !== settled);
-    });
+    this.commands.track(command);
   }
 
-  async ready(): Promise<void> {
-    await Promise.all(this.pending);
+  ready(): Promise<void> {
+    return this.commands.ready();
   }
 
   async close(): Promise<void> {

@@ -38,3 +38,20 @@ export class TopicHandlers {
     this.byTopic.clear();
   }
 }
+
+/** Server commands (subscribe, unsubscribe) still under way; `ready()` waits for all of them. */
+export class PendingCommands {
+  private pending: Promise<unknown>[] = [];
+
+  track(command: Promise<unknown>): void {
+    const settled = command.catch(() => {});
+    this.pending.push(settled);
+    void settled.then(() => {
+      this.pending = this.pending.filter((p) => p !== settled);
+    });
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+}

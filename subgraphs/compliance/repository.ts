@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { isDuplicateKeyError } from '../../runtime/mongo';
+import { insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
 import type { AmlCaseKind, AmlFinding, ScreenedPayment } from './aml';
 import { GENESIS_HASH, hashRecord, toAuditData, type ChainRecord } from './audit-chain';
@@ -188,13 +188,7 @@ export class ComplianceRepository {
     const ids = [...finding.paymentIds].sort();
     const dedupeKey = `${finding.kind}:${createHash('sha256').update(ids.join(',')).digest('hex')}`;
     const record: AmlCaseRecord = { _id: newId('aml'), ...finding, openedAt, dedupeKey };
-    try {
-      await this.cases.insertOne(record);
-      return record;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return null;
-      throw error;
-    }
+    return (await insertIfAbsent(this.cases, record)) ? record : null;
   }
 
   async listCases(customerId: string | null, first: number, after: { at: Date; id: string } | null): Promise<AmlCaseRecord[]> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { isDuplicateKeyError } from '../../runtime/mongo';
+import { insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
@@ -174,21 +174,16 @@ export class PaymentsRepository {
 
   /** False when a payment with this id exists already. */
   async insertPayment(doc: PaymentDoc): Promise<boolean> {
-    try {
-      await this.payments.insertOne(doc);
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+    return insertIfAbsent(this.payments, doc);
   }
+
 
   async findPayment(id: string): Promise<PaymentDoc | null> {
     return this.payments.findOne({ _id: id });
   }
 
   async findPayments(ids: readonly string[]): Promise<PaymentDoc[]> {
-    return this.payments.find({ _id: { $in: [...ids] } }).toArray();
+    return this.payments.find({ _id: { $in: [...ids] } }, { batchSize: ids.length + 1 }).toArray();
   }
 
   /**
@@ -209,7 +204,7 @@ export class PaymentsRepository {
     if (filter.customerId !== undefined) query.customerIds = filter.customerId;
     if (filter.statuses?.length) query.status = { $in: filter.statuses as PaymentStatus[] };
     if (filter.beforeId !== undefined) query._id = { $lt: filter.beforeId };
-    return this.payments.find(query).sort({ _id: -1 }).limit(limit).toArray();
+    return this.payments.find(query, { batchSize: limit }).sort({ _id: -1 }).limit(limit).toArray();
   }
 
   /** Payments a (re)started process must drive on or finish. */
@@ -261,7 +256,7 @@ export class PaymentsRepository {
     if (filter.paymentId !== undefined) query.paymentId = filter.paymentId;
     if (filter.accountId !== undefined) query.accountIds = filter.accountId;
     if (filter.customerId !== undefined) query.customerIds = filter.customerId;
-    return this.events.find(query).sort({ sequence: 1 }).limit(limit).toArray();
+    return this.events.find(query, { batchSize: limit }).sort({ sequence: 1 }).limit(limit).toArray();
   }
 
   async lastSequence(): Promise<number> {

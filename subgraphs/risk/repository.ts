@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { isDuplicateKeyError } from '../../runtime/mongo';
+import { insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import type { RiskAlertRecord } from './alerts';
 import type { RiskDecision, RiskLevel } from './rules';
 
@@ -103,12 +103,6 @@ export class RiskRepository {
 
   /** Stores an alert once per payment; returns it, or null when it was stored already. */
   async insertAlert(alert: AlertRecord): Promise<AlertRecord | null> {
-    try {
-      await this.alerts.insertOne(alert);
-      return alert;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return null;
-      throw error;
-    }
+    return (await insertIfAbsent(this.alerts, alert)) ? alert : null;
   }
 }
