@@ -39,6 +39,23 @@ function signingFetcher(secret: string, path: string, timeoutMs: number): Fetche
     const identity = pending ? (JSON.parse(pending) as Identity) : ANONYMOUS;
     const body = init.body ?? '';
     Object.assign(headers, signRequest(secret, { method: init.method ?? 'POST', path, body, identity }));
-    return fetch(url, { method: init.method ?? 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { method: init.method ?? 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    return response.status === 400 ? relayGraphQLErrors(response) : response;
   }) as unknown as Fetcher;
+}
+
+/**
+ * A subgraph answers a bad variable (e.g. a malformed Decimal) with HTTP 400 and GraphQL
+ * errors in the body. Handed on as a 200, the gateway relays those errors with their codes
+ * (BAD_USER_INPUT) instead of reporting a failed fetch.
+ */
+async function relayGraphQLErrors(response: Response): Promise<Response> {
+  const text = await response.text();
+  try {
+    const payload = JSON.parse(text) as { errors?: unknown };
+    if (Array.isArray(payload.errors)) return new Response(text, { status: 200, headers: response.headers });
+  } catch {
+    // not a GraphQL body: keep the 400
+  }
+  return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

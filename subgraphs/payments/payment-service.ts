@@ -204,22 +204,17 @@ export class PaymentService {
       throw new PaygraphError(ErrorCode.FORBIDDEN, 'only the payee or staff can refund a payment');
     }
     const fingerprint = requestFingerprint('refundPayment', { paymentId, amountMinor: amount.minor, currency: amount.currency });
-    const claim = await this.repository.claimKey({
-      _id: idempotencyKeyId(identity.subject, 'refundPayment', key), subject: identity.subject, scope: 'refundPayment', key, fingerprint, paymentId, createdAt: new Date(),
-    });
-    let requestId: string;
-    if (claim.claimed) {
-      const stored = await this.repository.findKey(identity.subject, 'refundPayment', key);
-      requestId = stored!._id;
-    } else {
-      assertSameRequest(claim.existing.fingerprint, fingerprint, key);
-      requestId = claim.existing._id;
-    }
+    const requestId = idempotencyKeyId(identity.subject, 'refundPayment', key);
 
+    // The key is recorded only once the refund is valid: a refused refund changes nothing.
     return this.saga.exclusive(paymentId, async () => {
       for (;;) {
         const p = await this.visiblePayment(identity, paymentId);
-        if (p.refunds.some((r) => r.requestId === requestId)) return this.saga.finishRefund(paymentId, requestId);
+        const existing = await this.repository.findKey(identity.subject, 'refundPayment', key);
+        if (existing) {
+          assertSameRequest(existing.fingerprint, fingerprint, key);
+          if (p.refunds.some((r) => r.requestId === requestId)) return this.saga.finishRefund(paymentId, requestId);
+        }
         if (!REFUNDABLE_STATUSES.includes(p.status)) {
           throw new PaygraphError(ErrorCode.INVALID_STATE_TRANSITION, `a ${p.status} payment cannot be refunded`, { status: p.status });
         }
@@ -227,6 +222,10 @@ export class PaymentService {
         const reserved = p.refundedMinor + p.refunds.filter((r) => r.state === 'pending').reduce((sum, r) => sum + r.amountMinor, 0n);
         if (amount.minor > p.amountMinor - reserved) {
           throw badInput('the refund exceeds the settled amount minus earlier refunds', { field: 'amount', refundableMinor: String(p.amountMinor - reserved) });
+        }
+        if (!existing) {
+          const claim = await this.repository.claimKey({ _id: requestId, subject: identity.subject, scope: 'refundPayment', key, fingerprint, paymentId, createdAt: new Date() });
+          if (!claim.claimed) continue; // another request with this key got there first: look again
         }
         const number = p.refunds.length + 1;
         const refund = {

@@ -21,7 +21,8 @@ export interface TestStack extends RunningStack {
   readonly dbPrefix: string;
   /** A token with every scope: the operator of the tests. */
   readonly operatorToken: string;
-  graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>>;
+  /** A request through the gateway, with the operator's token unless given another, or `null` for none. */
+  graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<T>>;
 }
 
 /**
@@ -45,6 +46,6 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     ...stack,
     dbPrefix,
     operatorToken,
-    graphql: (query, variables = {}, token = operatorToken) => graphqlRequest(stack.gatewayUrl, query, variables, token),
+    graphql: (query, variables = {}, token = operatorToken) => graphqlRequest(stack.gatewayUrl, query, variables, token ?? undefined),
   };
 }

@@ -1,0 +1,121 @@
+import { signDevToken } from '../runtime/dev-token';
+import { startTestStack, type TestStack } from './support/stack';
+
+/**
+ * The decisions of risk and compliance drive real payments end to end, through the gateway
+ * and every subgraph process: a risk review, a sanctions match resolved by an officer, a
+ * sanctioned payee blocked, and maker-checker approval — with the money checked each time.
+ */
+let stack: TestStack;
+let approverToken: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  approverToken = await signDevToken({ sub: 'second-approver', scope: 'payments:read payments:approve' });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function data<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+  const result = await stack.graphql<T>(query, variables, token);
+  if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
+  return result.data!;
+}
+
+async function account(name: string, deposit: string): Promise<string> {
+  const { createCustomer } = await data('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
+    i: { name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com`, country: 'US' },
+  });
+  await data('mutation($i: SubmitKycInput!) { submitKyc(input: $i) { tier } }', { i: { customerId: createCustomer.id, tier: 'ENHANCED' } });
+  const { openAccount } = await data('mutation($i: OpenAccountInput!) { openAccount(input: $i) { id } }', { i: { customerId: createCustomer.id, currency: 'USD' } });
+  await data('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: openAccount.id, amount: { amount: deposit, currency: 'USD' }, idempotencyKey: `fund-${openAccount.id}` } });
+  return openAccount.id;
+}
+
+async function pay(key: string, source: string, destination: string, amount: string) {
+  const { createPayment } = await data('mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }', {
+    i: { idempotencyKey: key, sourceAccountId: source, destinationAccountId: destination, amount: { amount, currency: 'USD' } },
+  });
+  return createPayment as { id: string; status: string };
+}
+
+const PAYMENT = `query($id: ID!) { payment(id: $id) {
+  status failureReason
+  events { status }
+  riskAssessment { level decision review { decision reviewer } }
+  complianceCheck { status matches { listEntryId } resolution { status officer } }
+  source { balance { amount } }
+  destination { balance { amount } }
+} }`;
+
+/** The saga continues asynchronously after a review: wait until the payment settles into `status`. */
+async function paymentReaches(id: string, status: string): Promise<Record<string, any>> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { payment } = await data(PAYMENT, { id });
+    if (payment.status === status) return payment;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`payment ${id} never reached ${status}`);
+}
+
+test('a risk review approves a large payment, a second person approves it, and it settles', async () => {
+  const source = await account('Rhea Large', '80000.00');
+  const destination = await account('Sam Receiver', '0.00');
+  // 50,000.00 from a day-old account: amount 40 + new account 20 + round amount 10 = 70, REVIEW.
+  const created = await pay('review-1', source, destination, '50000.00');
+  expect(created.status).toBe('REQUIRES_REVIEW');
+
+  const { riskReviewQueue } = await data('{ riskReviewQueue(first: 50) { edges { node { score decision payment { id } } } } }');
+  expect(riskReviewQueue.edges.map((edge: any) => edge.node.payment.id)).toContain(created.id);
+
+  const { reviewRiskAssessment } = await data('mutation($id: ID!) { reviewRiskAssessment(paymentId: $id, decision: APPROVE, note: "known customer") { decision } }', { id: created.id });
+  expect(reviewRiskAssessment.decision).toBe('APPROVE');
+  // At or above 10,000 USD it now waits for a checker other than its maker.
+  await paymentReaches(created.id, 'REQUIRES_APPROVAL');
+  const own = await stack.graphql('mutation($id: ID!) { approvePayment(id: $id) { status } }', { id: created.id });
+  expect(own.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+  const { approvePayment } = await data('mutation($id: ID!) { approvePayment(id: $id) { status } }', { id: created.id }, approverToken);
+  expect(approvePayment.status).toBe('SETTLED');
+  const payment = await paymentReaches(created.id, 'SETTLED');
+  expect(payment.riskAssessment).toEqual({ level: 'HIGH', decision: 'APPROVE', review: { decision: 'APPROVE', reviewer: 'test-operator' } });
+  expect(payment.events.map((event: { status: string }) => event.status)).toEqual(['PENDING', 'REQUIRES_REVIEW', 'REQUIRES_APPROVAL', 'PROCESSING', 'SETTLED']);
+  expect(payment.source.balance.amount).toBe('30000.00');
+  expect(payment.destination.balance.amount).toBe('50000.00');
+}, 120_000);
+
+test('a payee whose name resembles a sanctioned person waits for an officer, who clears it', async () => {
+  const source = await account('Una Sender', '500.00');
+  const destination = await account('Victor Kasparenko', '0.00');
+  const created = await pay('match-1', source, destination, '25.00');
+  expect(created.status).toBe('REQUIRES_REVIEW');
+  const waiting = await data(PAYMENT, { id: created.id });
+  expect(waiting.payment.complianceCheck.status).toBe('POTENTIAL_MATCH');
+  expect(waiting.payment.complianceCheck.matches.map((m: { listEntryId: string }) => m.listEntryId)).toContain('10001');
+  expect(waiting.payment.destination.balance.amount).toBe('0.00');
+
+  await data('mutation($id: ID!) { resolveComplianceCheck(paymentId: $id, status: CLEAR, note: "different person") { status } }', { id: created.id });
+  const payment = await paymentReaches(created.id, 'SETTLED');
+  expect(payment.complianceCheck.resolution).toEqual({ status: 'CLEAR', officer: 'test-operator' });
+  expect(payment.destination.balance.amount).toBe('25.00');
+}, 120_000);
+
+test('a payee on the sanctions list, misspelt and reordered, is blocked and no money moves', async () => {
+  const source = await account('Vera Sender', '500.00');
+  const destination = await account('Kasparenko, Victor Dragomirow', '0.00');
+  const created = await pay('blocked-1', source, destination, '25.00');
+  expect(created.status).toBe('BLOCKED');
+  const { payment } = await data(PAYMENT, { id: created.id });
+  expect(payment.complianceCheck.status).toBe('BLOCKED');
+  expect(payment.source.balance.amount).toBe('500.00');
+  expect(payment.destination.balance.amount).toBe('0.00');
+}, 120_000);
+
+test('the audit trail holds every decision and verifies', async () => {
+  const { verifyAuditTrail } = await data('{ verifyAuditTrail { valid recordsChecked firstBrokenSequence } }');
+  expect(verifyAuditTrail.valid).toBe(true);
+  expect(verifyAuditTrail.recordsChecked).toBeGreaterThan(10);
+  expect(verifyAuditTrail.firstBrokenSequence).toBeNull();
+});
