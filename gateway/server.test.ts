@@ -80,13 +80,47 @@ test('serves graphql-ws over WSS on the same port', async () => {
   const refused = await wssHandshake({ authorization: `Bearer ${token}` });
   expect(refused).toEqual({ closeCode: 4403 });
   // …and one signed with the configured secret is acknowledged.
+  expect(await wssHandshake({ authorization: `Bearer ${await tokenForThisGateway()}` })).toEqual({ ack: true });
+});
+
+test('applies the request limits to subscriptions too', async () => {
+  const token = await tokenForThisGateway();
+  let selection = 'status';
+  for (let i = 0; i < 20; i++) selection = `payment { events { ${selection} } }`;
+  const deep = `subscription { paymentStatusChanged(paymentId: "pay_x") { ${selection} } }`;
+  const aliases = `subscription { paymentStatusChanged(paymentId: "pay_x") { ${Array.from({ length: 40 }, (_, i) => `a${i}: cursor`).join(' ')} } }`;
+  expect(await subscribeOverWss(token, deep)).toEqual(['OPERATION_NOT_ALLOWED', 'OPERATION_NOT_ALLOWED']); // cost and depth
+  expect(await subscribeOverWss(token, aliases)).toEqual(['OPERATION_NOT_ALLOWED']);
+});
+
+async function tokenForThisGateway(): Promise<string> {
   const previous = process.env.JWT_SECRET;
   process.env.JWT_SECRET = 'a-production-like-secret-for-this-test-only';
-  const good = await signDevToken({ sub: 'ops', scope: ALL_SCOPES });
-  if (previous === undefined) delete process.env.JWT_SECRET;
-  else process.env.JWT_SECRET = previous;
-  expect(await wssHandshake({ authorization: `Bearer ${good}` })).toEqual({ ack: true });
-});
+  try {
+    return await signDevToken({ sub: 'ops', scope: ALL_SCOPES });
+  } finally {
+    if (previous === undefined) delete process.env.JWT_SECRET;
+    else process.env.JWT_SECRET = previous;
+  }
+}
+
+/** Subscribes once over WSS and returns the codes of the `error` message it gets. */
+function subscribeOverWss(token: string, query: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`wss://localhost:${gateway.port}/graphql`, 'graphql-transport-ws', { ca });
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+      if (message.type === 'error') {
+        resolve(message.payload.map((e: { extensions?: { code?: string } }) => e.extensions?.code));
+        socket.close();
+      }
+    });
+    socket.on('close', (code) => reject(new Error(`closed with ${code} before an error message`)));
+    socket.on('error', reject);
+  });
+}
 
 function wssHandshake(payload: Record<string, string>): Promise<{ ack: true } | { closeCode: number }> {
   return new Promise((resolve, reject) => {

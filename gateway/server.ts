@@ -106,7 +106,16 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   });
   await apollo.start();
   // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions).
-  const subscriptions = attachSubscriptionServer({ httpServer, gateway, verifyIdentity, signingSecret: secret, formatError: formatGatewayError(config.production), log });
+  const subscriptions = attachSubscriptionServer({
+    httpServer,
+    gateway,
+    verifyIdentity,
+    signingSecret: secret,
+    formatError: formatGatewayError(config.production),
+    limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
+    maxPayloadBytes: config.maxBodyBytes,
+    log,
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });

@@ -7,6 +7,7 @@ import { readSubscriptionConfig, type SubscriptionConfig } from './config';
 import { SubscriptionFanOut } from './fan-out';
 import { graphFromGateway, type FederatedGraph } from './graph';
 import { registerSubscriptionMetrics } from './metrics';
+import type { DocumentLimits } from './planning';
 import { SubscriptionProtocol } from './protocol';
 import { UpstreamSubscriptions } from './upstream';
 import { serveOverWebSocket } from './ws-adapter';
@@ -28,6 +29,8 @@ export interface SubscriptionServerOptions {
   log?: Logger;
   /** Largest accepted WebSocket message in bytes. Default 100000. */
   maxPayloadBytes?: number;
+  /** The HTTP path's document limits, applied to subscriptions too. */
+  limits?: DocumentLimits;
 }
 
 export interface SubscriptionServer {
@@ -45,7 +48,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   if (!graph) throw new Error('attachSubscriptionServer needs a gateway or a graph');
   const upstreams = new UpstreamSubscriptions({ signingSecret: options.signingSecret, idleMs: config.upstreamIdleMs, log });
   const fanOut = new SubscriptionFanOut(upstreams, log);
-  const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError });
+  const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError, limits: options.limits });
   const transport = serveOverWebSocket(options.httpServer, protocol, {
     path: '/graphql',
     keepAliveMs: config.keepAliveMs,

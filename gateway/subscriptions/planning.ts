@@ -8,16 +8,18 @@ import {
   Kind,
   parse,
   print,
+  specifiedRules,
   typeFromAST,
   validate,
   visit,
   type DocumentNode,
   type GraphQLInputType,
   type OperationDefinitionNode,
+  type ValidationRule,
   type ValueNode,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
-import { ErrorCode } from '../../runtime/errors';
+import { ErrorCode, PaygraphError } from '../../runtime/errors';
 import type { GraphSnapshot } from './graph';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -101,22 +103,32 @@ function argumentIsSet(operation: OperationDefinitionNode, argument: string, var
   return node.value.kind !== Kind.NULL;
 }
 
+/** The same document limits as the HTTP path (gateway/limits.ts). */
+export interface DocumentLimits {
+  maxTokens: number;
+  /** graphql-armor's rules; they report OPERATION_NOT_ALLOWED. */
+  validationRules: readonly ValidationRule[];
+}
+
 /**
- * Validates a client's subscription against the API schema and plans it. Returns the
- * errors to send back (graphql-ws `error` message) when it is not a valid subscription.
+ * Validates a client's subscription against the API schema and the request limits, and plans
+ * it. Returns the errors to send back (graphql-ws `error` message) when it may not run.
  */
 export function prepareSubscription(
   snapshot: GraphSnapshot,
   request: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+  limits?: DocumentLimits,
 ): PreparedSubscription | GraphQLError[] {
   let document: DocumentNode;
   try {
-    document = parse(request.query, { maxTokens: 10_000 });
+    document = parse(request.query, { maxTokens: limits?.maxTokens ?? 10_000 });
   } catch (e) {
-    return [e instanceof GraphQLError ? error('GRAPHQL_PARSE_FAILED', e.message) : error(ErrorCode.BAD_USER_INPUT, 'unparsable document')];
+    return [e instanceof GraphQLError ? error(ErrorCode.BAD_USER_INPUT, e.message) : error(ErrorCode.BAD_USER_INPUT, 'unparsable document')];
   }
-  const validationErrors = validate(snapshot.apiSchema, document);
-  if (validationErrors.length > 0) return validationErrors.map((e) => error('GRAPHQL_VALIDATION_FAILED', e.message));
+  const validationErrors = validate(snapshot.apiSchema, document, [...specifiedRules, ...(limits?.validationRules ?? [])]);
+  if (validationErrors.length > 0) {
+    return validationErrors.map((e) => (e instanceof PaygraphError ? error(e.code, e.message) : error(ErrorCode.BAD_USER_INPUT, e.message)));
+  }
   const operationName = request.operationName ?? undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) return [error(ErrorCode.BAD_USER_INPUT, 'unable to identify the operation')];

@@ -9,7 +9,7 @@ import { SubscriptionCloseCode, SubscriptionCloseReason, SubscriptionEndCode } f
 import type { SubscriptionConfig } from './config';
 import type { SubscriptionFanOut } from './fan-out';
 import type { FederatedGraph } from './graph';
-import { prepareSubscription } from './planning';
+import { prepareSubscription, type DocumentLimits } from './planning';
 
 /** What the protocol needs of a client's transport: close it, and see how much it has not sent. */
 export interface ClientSocket {
@@ -43,6 +43,8 @@ export interface SubscriptionProtocolOptions {
   log: Logger;
   /** How errors leave the gateway (the HTTP path's formatter, so both mask alike). */
   formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** The HTTP path's request limits (token count, depth, aliases, cost), applied alike here. */
+  limits?: DocumentLimits;
 }
 
 function connectionAuthorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -128,7 +130,7 @@ export class SubscriptionProtocol {
     const snapshot = graph.current();
     let prepared;
     try {
-      prepared = prepareSubscription(snapshot, payload);
+      prepared = prepareSubscription(snapshot, payload, this.options.limits);
     } catch (error) {
       log.warn({ err: error }, 'could not plan a subscription');
       return [new GraphQLError('could not plan the subscription', { extensions: { code: ErrorCode.OPERATION_NOT_ALLOWED } })];
