@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,3 +137,47 @@ function wssHandshake(payload: Record<string, string>): Promise<{ ack: true } | 
     socket.on('error', reject);
   });
 }
+
+describe('a gateway in trusted-documents mode with a tight rate limit', () => {
+  let strict: RunningGateway;
+  const document = 'query Ping { __typename }';
+  const hash = createHash('sha256').update(document).digest('hex');
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paygraph-trusted-'));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ [hash]: document }));
+    const config = readGatewayConfig();
+    strict = await startGateway({ ...config, port: 0, trustedDocumentsPath: join(dir, 'manifest.json'), rateLimit: { perSecond: 1, burst: 3 } });
+  });
+
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  const post = async (body: unknown, token?: string) => {
+    const response = await fetch(strict.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const payload = (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    return { status: response.status, data: payload.data, code: payload.errors?.[0]?.extensions?.code };
+  };
+
+  test('runs a trusted document by its hash and refuses anything else', async () => {
+    const token = await signDevToken({ sub: 'trusted-client', scope: 'payments:read' });
+    expect(await post({ documentId: `sha256:${hash}` }, token)).toEqual({ status: 200, data: { __typename: 'Query' }, code: undefined });
+    expect(await post({ query: document }, token)).toMatchObject({ status: 400, code: 'OPERATION_NOT_ALLOWED' });
+    expect(await post({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }, token)).toMatchObject({ code: 'OPERATION_NOT_ALLOWED' });
+  });
+
+  test('limits each identity to its rate, independently of others', async () => {
+    const busy = await signDevToken({ sub: 'busy-client', scope: 'payments:read' });
+    const calm = await signDevToken({ sub: 'calm-client', scope: 'payments:read' });
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push((await post({ documentId: hash }, busy)).code);
+    expect(codes.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+    expect(codes.slice(3)).toEqual(['LIMIT_EXCEEDED', 'LIMIT_EXCEEDED']);
+    expect(await post({ documentId: hash }, calm)).toMatchObject({ status: 200, code: undefined });
+  });
+});
