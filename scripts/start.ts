@@ -53,7 +53,13 @@ async function main(): Promise<void> {
   });
 
   const token = await signDevToken({ sub: 'demo-operator', scope: ALL_SCOPES });
-  const seed = await seedDemoData(stack.gatewayUrl, stack.mongoUri, token);
+  let seed;
+  try {
+    seed = await seedDemoData(stack.gatewayUrl, stack.mongoUri, token);
+  } catch (error) {
+    console.error(`paygraph: seeding the demo data failed: ${error instanceof Error ? error.message : String(error)}`);
+    return shutdown(1);
+  }
   const gatewayUrl = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
   console.log(`
 paygraph is running.
