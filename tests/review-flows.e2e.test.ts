@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { signDevToken } from '../runtime/dev-token';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -62,12 +64,43 @@ async function paymentReaches(id: string, status: string): Promise<Record<string
   throw new Error(`payment ${id} never reached ${status}`);
 }
 
+/** Operators follow HIGH and CRITICAL assessments live, through the gateway, resolved across subgraphs. */
+function followRiskAlerts(): { alerts: Record<string, any>[]; ready: Promise<void>; stop: () => Promise<void> } {
+  const alerts: Record<string, any>[] = [];
+  const client = createClient({ url: stack.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${stack.operatorToken}` } });
+  const unsubscribe = client.subscribe(
+    { query: 'subscription { riskAlertRaised { level score reasons payment { id amount { amount currency } source { id } } } }' },
+    { next: (result) => alerts.push(result.data?.riskAlertRaised as Record<string, any>), error: () => {}, complete: () => {} },
+  );
+  return { alerts, ready: upstreamSubscriptionOpen(), stop: async () => { unsubscribe(); await client.dispose(); } };
+}
+
+/** Waits until the gateway runs the subscription upstream (its metrics say so), so no alert is missed. */
+async function upstreamSubscriptionOpen(): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const metrics = await (await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
+    const line = metrics.split('\n').find((l) => l.startsWith('paygraph_gateway_upstream_subscriptions '));
+    if (line && Number(line.split(' ')[1]) >= 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the risk alert subscription never reached the risk subgraph');
+}
+
 test('a risk review approves a large payment, a second person approves it, and it settles', async () => {
   const source = await account('Rhea Large', '80000.00');
   const destination = await account('Sam Receiver', '0.00');
+  const following = followRiskAlerts();
+  await following.ready;
   // 50,000.00 from a day-old account: amount 40 + new account 20 + round amount 10 = 70, REVIEW.
   const created = await pay('review-1', source, destination, '50000.00');
   expect(created.status).toBe('REQUIRES_REVIEW');
+
+  // A score of 70 is HIGH: operators got an alert, with the payment resolved from payments.
+  for (let attempt = 0; attempt < 100 && following.alerts.length === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await following.stop();
+  expect(following.alerts).toEqual([
+    { level: 'HIGH', score: 70, reasons: expect.arrayContaining([expect.any(String)]), payment: { id: created.id, amount: { amount: '50000.00', currency: 'USD' }, source: { id: source } } },
+  ]);
 
   const { riskReviewQueue } = await data('{ riskReviewQueue(first: 50) { edges { node { score decision payment { id } } } } }');
   expect(riskReviewQueue.edges.map((edge: any) => edge.node.payment.id)).toContain(created.id);
