@@ -30,6 +30,9 @@ const BUS_PREFIX = `subs${randomBytes(4).toString('hex')}`;
 const PER_CONNECTION = 4;
 const CLIENT_BUFFER = 3;
 
+/** No periodic re-read of the event log: an event reaches another process only through the bus. */
+const ONLY_THE_BUS_WAKES = { PAYGRAPH_EVENTS_SAFETY_POLL_MS: '3600000' };
+
 let stack: TestStack;
 let alice: { customerId: string; accountId: string };
 let bob: { customerId: string; accountId: string };
@@ -38,10 +41,15 @@ beforeAll(async () => {
   stack = await startTestStack({
     EVENT_BUS_URL: BUS_URL,
     EVENT_BUS_PREFIX: BUS_PREFIX,
+    ...ONLY_THE_BUS_WAKES,
     SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
     SUBSCRIPTION_CLIENT_BUFFER: String(CLIENT_BUFFER),
     RATE_LIMIT_PER_SECOND: '10000',
     RATE_LIMIT_BURST: '10000',
+    // The slow-client test fills socket buffers with huge events: 2,500 aliased fields each.
+    MAX_TOKENS: '20000',
+    MAX_ALIASES: '3000',
+    MAX_COST: '100000000',
   });
   alice = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Alice Marlowe');
   bob = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Bob Castellan');
@@ -321,7 +329,7 @@ describe('slow clients', () => {
 
 describe('across instances (Redis)', () => {
   test('an event made behind one gateway reaches a client of another gateway, woken through Redis', async () => {
-    const second = await startSecondInstance(stack, { EVENT_BUS_URL: BUS_URL, EVENT_BUS_PREFIX: BUS_PREFIX }, { payments: await freePort(), gateway: await freePort() });
+    const second = await startSecondInstance(stack, { EVENT_BUS_URL: BUS_URL, EVENT_BUS_PREFIX: BUS_PREFIX, ...ONLY_THE_BUS_WAKES }, { payments: await freePort(), gateway: await freePort() });
     const bus: EventBus = createEventBus({ url: BUS_URL, prefix: BUS_PREFIX });
     try {
       const notices: { paymentId: string }[] = [];
@@ -330,10 +338,7 @@ describe('across instances (Redis)', () => {
       const { client } = gatewayClient(second.gatewayUrl, stack.operatorToken);
       const subscription = record(client, FULL_EVENT, { accountId: alice.accountId, after: await latestCursor(alice.accountId) });
       const payment = await pay(stack.gatewayUrl, stack.operatorToken, alice.accountId, bob.accountId);
-      const madeAt = Date.now();
       const events = (await subscription.waitForEvents(3)).map((e) => e.paymentStatusChanged);
-      // Faster than the payments subgraph's 5 s safety re-read: the bus woke it.
-      expect(Date.now() - madeAt).toBeLessThan(4000);
       expect(events.map((e) => [e.previousStatus, e.status])).toEqual(LIFECYCLE);
       for (const event of events) expectFullyResolved(event, payment.id);
       expect(notices.filter((n) => n.paymentId === payment.id).length).toBeGreaterThanOrEqual(3);

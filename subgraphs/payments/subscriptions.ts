@@ -1,3 +1,4 @@
+import { envInt } from '../../runtime/config';
 import { forbidden, notFound } from '../../runtime/errors';
 import { requireScope } from '../../runtime/identity';
 import type { PaymentsContext } from './context';
@@ -8,8 +9,11 @@ import type { EventFilter, PaymentEventDoc, PaymentsRepository } from './reposit
 import { validateId } from './rules';
 
 const PAGE = 100;
-/** Re-read the log now and then even without a notification (a notifier across processes may drop one). */
-const SAFETY_POLL_MS = 5_000;
+/**
+ * Re-read the log now and then even without a notification (a notifier across processes may
+ * drop one). Env PAYGRAPH_EVENTS_SAFETY_POLL_MS, default 5000.
+ */
+const safetyPollMs = () => envInt('PAYGRAPH_EVENTS_SAFETY_POLL_MS', 5_000, { min: 100 });
 
 /**
  * The events of the log after `afterSequence` matching `filter`, oldest first, then live:
@@ -32,7 +36,7 @@ export function paymentEventStream(
     wake?.();
   };
   const unsubscribe = notifier.subscribe(poke);
-  const timer = setInterval(poke, SAFETY_POLL_MS);
+  const timer = setInterval(poke, safetyPollMs());
   timer.unref();
   const close = () => {
     done = true;
