@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { isolateDatabases } from './support/database';
 import { operator, signedGraphql } from './support/signed-client';
-import { expectOk, fundedCustomer, ledgerOf, startStack, type PaymentsStack } from '../subgraphs/payments/test-stack';
+import { expectOk, fundedCustomer, ledgerOf, startStack, type PaymentsStack } from './support/in-process-stack';
 
 /**
  * Kills the payments process right after a saga step is persisted (test-only fault injection,

@@ -5,7 +5,7 @@ import type { Identity } from '../../runtime/identity';
 import { signRequest } from '../../runtime/signing';
 import { isolateDatabases } from '../../tests/support/database';
 import { customerIdentity, operator, secondOperator, signedGraphql, thirdOperator } from '../../tests/support/signed-client';
-import { errorCodes, expectOk, fundedCustomer, ledgerOf, startStack, type PaymentsStack } from './test-stack';
+import { errorCodes, expectOk, fundedCustomer, ledgerOf, startStack, type PaymentsStack } from '../../tests/support/in-process-stack';
 
 isolateDatabases();
 process.env.PAYGRAPH_APPROVAL_THRESHOLD_USD = '5000.00';

@@ -1,9 +1,9 @@
-import { operator, signedGraphql, type GraphQLResponse } from '../../tests/support/signed-client';
+import { operator, signedGraphql, type GraphQLResponse } from './signed-client';
 import type { Identity } from '../../runtime/identity';
-import { accountsSubgraph } from '../accounts/index';
-import { complianceSubgraph } from '../compliance/index';
-import { riskSubgraph } from '../risk/index';
-import { paymentsSubgraph } from './index';
+import { accountsSubgraph } from '../../subgraphs/accounts/index';
+import { complianceSubgraph } from '../../subgraphs/compliance/index';
+import { riskSubgraph } from '../../subgraphs/risk/index';
+import { paymentsSubgraph } from '../../subgraphs/payments/index';
 import { startSubgraph, type StartedSubgraph, type SubgraphModule } from '../../runtime/subgraph-main';
 
 /**
