@@ -1,19 +1,12 @@
 import { decodeTimeCursor, encodeTimeCursor, pageSize, toConnection } from './connection';
+import { errorCodeOf } from '../tests/support/error-code';
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { extensions?: { code?: string } }).extensions?.code;
-  }
-  return undefined;
-};
 
 test('page size defaults, accepts 1..100 and refuses the rest', () => {
   expect(pageSize(undefined)).toBe(20);
   expect(pageSize(null, 5)).toBe(5);
   expect(pageSize(100)).toBe(100);
-  for (const bad of [0, 101, -1, 1.5, '10', { $gt: 0 }]) expect(code(() => pageSize(bad))).toBe('BAD_USER_INPUT');
+  for (const bad of [0, 101, -1, 1.5, '10', { $gt: 0 }]) expect(errorCodeOf(() => pageSize(bad))).toBe('BAD_USER_INPUT');
 });
 
 test('a connection page tells whether more rows follow', () => {
@@ -29,5 +22,5 @@ test('time cursors round-trip and malformed ones are BAD_USER_INPUT', () => {
   expect(decodeTimeCursor(encodeTimeCursor(at, 'pay_abc123'))).toEqual({ at, id: 'pay_abc123' });
   expect(decodeTimeCursor(undefined)).toBeNull();
   const forged = Buffer.from(JSON.stringify([1, { $gt: '' }])).toString('base64url');
-  for (const bad of ['', 'not a cursor!', forged, 'x'.repeat(300), 42]) expect(code(() => decodeTimeCursor(bad))).toBe('BAD_USER_INPUT');
+  for (const bad of ['', 'not a cursor!', forged, 'x'.repeat(300), 42]) expect(errorCodeOf(() => decodeTimeCursor(bad))).toBe('BAD_USER_INPUT');
 });

@@ -1,5 +1,5 @@
 import { isolateDatabases } from '../../tests/support/database';
-import { customerIdentity, operator, signedGraphql, type GraphQLResponse } from '../../tests/support/signed-client';
+import { customerIdentity, errorCodes, operator, signedGraphql } from '../../tests/support/signed-client';
 import { serviceIdentity, type Identity } from '../../runtime/identity';
 import { startSubgraph, type StartedSubgraph } from '../../runtime/subgraph-main';
 import { accountsSubgraph } from './index';
@@ -21,10 +21,6 @@ afterAll(async () => {
 
 const call = (query: string, variables: Record<string, unknown>, identity: Identity = operator) =>
   signedGraphql(subgraph.url, query, variables, identity);
-
-function codes(response: GraphQLResponse): (string | undefined)[] {
-  return (response.errors ?? []).map((error) => error.extensions?.code);
-}
 
 const CREATE_CUSTOMER = `mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id name email country createdAt accounts { id } } }`;
 const OPEN_ACCOUNT = `mutation($input: OpenAccountInput!) { openAccount(input: $input) { id currency status customer { id } balance { amount currency minorUnits } } }`;
@@ -61,17 +57,17 @@ describe('customers and accounts', () => {
     [{ name: 'Ok', email: 'a@b.co', country: 'UK' }, 'country'],
   ])('refuses %j (%s)', async (input, field) => {
     const response = await call(CREATE_CUSTOMER, { input });
-    expect(codes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors![0].extensions!.field).toBe(field);
   });
 
   it('refuses a customer token creating customers, and a token without accounts:write', async () => {
     const customerId = await createCustomer();
-    expect(codes(await call(CREATE_CUSTOMER, { input: { name: 'Eve', email: 'eve@example.com', country: 'US' } }, customerIdentity(customerId)))).toEqual([
+    expect(errorCodes(await call(CREATE_CUSTOMER, { input: { name: 'Eve', email: 'eve@example.com', country: 'US' } }, customerIdentity(customerId)))).toEqual([
       'FORBIDDEN',
     ]);
     const reader: Identity = { subject: 'reader', scopes: ['accounts:read'] };
-    expect(codes(await call(CREATE_CUSTOMER, { input: { name: 'Eve', email: 'eve@example.com', country: 'US' } }, reader))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(CREATE_CUSTOMER, { input: { name: 'Eve', email: 'eve@example.com', country: 'US' } }, reader))).toEqual(['FORBIDDEN']);
   });
 
   it('opens accounts; a customer only for itself; validates the currency', async () => {
@@ -80,9 +76,9 @@ describe('customers and accounts', () => {
     const opened = await call(OPEN_ACCOUNT, { input: { customerId: alice, currency: 'JPY' } });
     expect(opened.data!.openAccount).toMatchObject({ currency: 'JPY', status: 'ACTIVE', customer: { id: alice }, balance: { amount: '0', currency: 'JPY', minorUnits: '0' } });
     await openAccount(alice, 'USD', customerIdentity(alice));
-    expect(codes(await call(OPEN_ACCOUNT, { input: { customerId: bob, currency: 'USD' } }, customerIdentity(alice)))).toEqual(['FORBIDDEN']);
-    expect(codes(await call(OPEN_ACCOUNT, { input: { customerId: alice, currency: 'XYZ' } }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await call(OPEN_ACCOUNT, { input: { customerId: 'cus_000000000000000000000000', currency: 'USD' } }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await call(OPEN_ACCOUNT, { input: { customerId: bob, currency: 'USD' } }, customerIdentity(alice)))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(OPEN_ACCOUNT, { input: { customerId: alice, currency: 'XYZ' } }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await call(OPEN_ACCOUNT, { input: { customerId: 'cus_000000000000000000000000', currency: 'USD' } }))).toEqual(['NOT_FOUND']);
     const customer = await call(`query($id: ID!) { customer(id: $id) { accounts { currency } } }`, { id: alice });
     expect(customer.data!.customer.accounts.map((account: { currency: string }) => account.currency)).toEqual(['JPY', 'USD']);
   });
@@ -128,7 +124,7 @@ describe('customers and accounts', () => {
     const customerId = await createCustomer('Carol', 'carol@example.com', 'FR');
     const accountId = await openAccount(customerId, 'EUR');
     const facts = `query($ids: [ID!]!) { accountFacts(ids: $ids) { id customerId customerName customerCountry currency status balanceMinor } }`;
-    expect(codes(await call(facts, { ids: [accountId] }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(facts, { ids: [accountId] }))).toEqual(['FORBIDDEN']);
     const response = await call(facts, { ids: ['acc_000000000000000000000000', accountId, 'garbage'] }, payments);
     expect(response.data!.accountFacts).toEqual([
       null,
@@ -149,7 +145,7 @@ describe('deposits', () => {
     const again = await call(DEPOSIT, { input });
     expect(again.data!.depositFunds.balance.minorUnits).toBe('12550');
     const reused = await call(DEPOSIT, { input: { ...input, amount: { amount: '1.00', currency: 'USD' } } });
-    expect(codes(reused)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    expect(errorCodes(reused)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
     // The key is scoped to the caller: another operator's dep-1 is a new deposit.
     const other = await call(DEPOSIT, { input }, { ...operator, subject: 'operator-2' });
     expect(other.data!.depositFunds.balance.minorUnits).toBe('25100');
@@ -175,7 +171,7 @@ describe('deposits', () => {
   ])('refuses %j', async (amount, code) => {
     const customerId = await createCustomer('Erin', `erin${Math.random()}@example.com`, 'US');
     const accountId = await openAccount(customerId);
-    expect(codes(await call(DEPOSIT, { input: { accountId, amount, idempotencyKey: `k-${Math.random()}` } }))).toEqual([code]);
+    expect(errorCodes(await call(DEPOSIT, { input: { accountId, amount, idempotencyKey: `k-${Math.random()}` } }))).toEqual([code]);
     expect(await repository.entriesOf(accountId)).toEqual([]);
   });
 
@@ -183,7 +179,7 @@ describe('deposits', () => {
     const customerId = await createCustomer('Fay', 'fay@example.com', 'US');
     const accountId = await openAccount(customerId);
     const response = await call(DEPOSIT, { input: { accountId, amount: { amount: '10', currency: 'USD' }, idempotencyKey: 'mint' } }, customerIdentity(customerId));
-    expect(codes(response)).toEqual(['FORBIDDEN']);
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
   });
 
   it('pages the ledger newest first with a validated cursor', async () => {
@@ -201,8 +197,8 @@ describe('deposits', () => {
     const two = await call(page, { id: accountId, first: 3, after: '4' });
     expect(two.data!.account.ledger.edges.map((edge: { node: { sequence: number } }) => edge.node.sequence)).toEqual([3, 2, 1]);
     expect(two.data!.account.ledger.pageInfo).toEqual({ hasNextPage: false, endCursor: '1' });
-    expect(codes(await call(page, { id: accountId, first: 0 }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await call(page, { id: accountId, first: 101 }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await call(page, { id: accountId, first: 2, after: 'abc' }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await call(page, { id: accountId, first: 0 }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await call(page, { id: accountId, first: 101 }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await call(page, { id: accountId, first: 2, after: 'abc' }))).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -1,15 +1,6 @@
-import { ErrorCode, PaygraphError } from '../../runtime/errors';
+import { ErrorCode } from '../../runtime/errors';
 import { validateCountry, validateCustomerName, validateEmail } from './customer-rules';
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PaygraphError);
-    return (error as PaygraphError).code;
-  }
-  return undefined;
-}
+import { errorCodeOf } from '../../tests/support/error-code';
 
 describe('customer details', () => {
   it('trims names and keeps letters of every script', () => {
@@ -19,7 +10,7 @@ describe('customer details', () => {
   });
 
   it.each(['', '   ', 'x'.repeat(201), 'a\nb', 'a\u0000b', 'a\u2028b', 42, null])('refuses name %j', (name) => {
-    expect(codeOf(() => validateCustomerName(name))).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(errorCodeOf(() => validateCustomerName(name))).toBe(ErrorCode.BAD_USER_INPUT);
   });
 
   it('lower-cases and trims emails', () => {
@@ -29,7 +20,7 @@ describe('customer details', () => {
   it.each(['', 'a', 'a@', '@b.co', 'a@b', 'a b@c.co', 'a@b..co', 'a@-b.co', 'a@@b.co', `${'a'.repeat(65)}@b.co`, `a@${'b'.repeat(250)}.co`, { $gt: '' }])(
     'refuses email %j',
     (email) => {
-      expect(codeOf(() => validateEmail(email))).toBe(ErrorCode.BAD_USER_INPUT);
+      expect(errorCodeOf(() => validateEmail(email))).toBe(ErrorCode.BAD_USER_INPUT);
     },
   );
 
@@ -39,6 +30,6 @@ describe('customer details', () => {
   });
 
   it.each(['UK', 'XX', 'USA', '', 'EU', 7])('refuses country %j', (country) => {
-    expect(codeOf(() => validateCountry(country))).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(errorCodeOf(() => validateCountry(country))).toBe(ErrorCode.BAD_USER_INPUT);
   });
 });

@@ -1,6 +1,6 @@
 import type { CommandStartedEvent } from 'mongodb';
 import { isolateDatabases } from '../../tests/support/database';
-import { customerIdentity, operator, signedGraphql, type GraphQLResponse } from '../../tests/support/signed-client';
+import { customerIdentity, errorCodes, operator, signedGraphql } from '../../tests/support/signed-client';
 import { databaseName } from '../../runtime/mongo';
 import { serviceIdentity, type Identity } from '../../runtime/identity';
 import { startSubgraph, type StartedSubgraph } from '../../runtime/subgraph-main';
@@ -27,8 +27,6 @@ afterAll(async () => {
 
 const call = (query: string, variables: Record<string, unknown>, identity: Identity = operator, instance = first) =>
   signedGraphql(instance.url, query, variables, identity);
-
-const codes = (response: GraphQLResponse) => (response.errors ?? []).map((error) => error.extensions?.code);
 
 const POST_TRANSFER = `mutation($input: PostTransferInput!) { postTransfer(input: $input) { transferId debitEntryId creditEntryId } }`;
 const SYSTEM_ACCOUNT = `query($purpose: SystemAccountPurpose!, $currency: Currency!) { systemAccountId(purpose: $purpose, currency: $currency) }`;
@@ -67,8 +65,8 @@ describe('postTransfer', () => {
     const { customerId, accountId } = await customerWithAccount('USD', '10.00');
     const { accountId: otherId } = await customerWithAccount('USD');
     const input = { transferId: 'tx-forbidden', debitAccountId: accountId, creditAccountId: otherId, amountMinor: '100', currency: 'USD' };
-    expect(codes(await call(POST_TRANSFER, { input }))).toEqual(['FORBIDDEN']);
-    expect(codes(await call(POST_TRANSFER, { input }, customerIdentity(customerId)))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(POST_TRANSFER, { input }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await call(POST_TRANSFER, { input }, customerIdentity(customerId)))).toEqual(['FORBIDDEN']);
     expect(await repository.findTransferLegs('tx-forbidden')).toEqual([]);
   });
 
@@ -79,22 +77,22 @@ describe('postTransfer', () => {
     const transfer = (transferId: string, debitAccountId: string, creditAccountId: string, amountMinor: string, currency = 'USD') =>
       call(POST_TRANSFER, { input: { transferId, debitAccountId, creditAccountId, amountMinor, currency } }, payments);
 
-    expect(codes(await transfer('tx-mismatch-1', usd, eur, '100'))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await transfer('tx-mismatch-2', usd, usd2, '100', 'EUR'))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await transfer('tx-overdraw', usd, usd2, '1001'))).toEqual(['INSUFFICIENT_FUNDS']);
-    expect(codes(await transfer('tx-zero', usd, usd2, '0'))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await transfer('tx-self', usd, usd, '1'))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await transfer('tx-ghost', usd, 'acc_000000000000000000000000', '1'))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await transfer('tx-mismatch-1', usd, eur, '100'))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await transfer('tx-mismatch-2', usd, usd2, '100', 'EUR'))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await transfer('tx-overdraw', usd, usd2, '1001'))).toEqual(['INSUFFICIENT_FUNDS']);
+    expect(errorCodes(await transfer('tx-zero', usd, usd2, '0'))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await transfer('tx-self', usd, usd, '1'))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await transfer('tx-ghost', usd, 'acc_000000000000000000000000', '1'))).toEqual(['NOT_FOUND']);
 
     const ok = await transfer('tx-ok', usd, usd2, '1000');
     expect(ok.errors).toBeUndefined();
     const again = await transfer('tx-ok', usd, usd2, '1000');
     expect(again.data).toEqual(ok.data);
-    expect(codes(await transfer('tx-ok', usd, usd2, '999'))).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    expect(errorCodes(await transfer('tx-ok', usd, usd2, '999'))).toEqual(['IDEMPOTENCY_KEY_REUSED']);
 
     await repository.setAccountStatus(usd2, 'FROZEN');
     const frozen = await transfer('tx-frozen', usd2, usd, '1');
-    expect(codes(frozen)).toEqual(['FORBIDDEN']);
+    expect(errorCodes(frozen)).toEqual(['FORBIDDEN']);
     expect(frozen.errors![0].message).toMatch(/frozen/);
 
     for (const id of ['tx-mismatch-1', 'tx-mismatch-2', 'tx-overdraw', 'tx-zero', 'tx-self', 'tx-ghost', 'tx-frozen']) {
@@ -179,7 +177,7 @@ describe('postTransfer', () => {
     let insufficient = 0;
     for (const { input, response } of responses) {
       if (response.errors) {
-        expect(codes(response)).toEqual(['INSUFFICIENT_FUNDS']);
+        expect(errorCodes(response)).toEqual(['INSUFFICIENT_FUNDS']);
         insufficient++;
       } else {
         succeeded.add(input.transferId);

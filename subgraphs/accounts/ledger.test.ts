@@ -1,4 +1,4 @@
-import { ErrorCode, PaygraphError } from '../../runtime/errors';
+import { ErrorCode } from '../../runtime/errors';
 import {
   checkPostedLegsMatch,
   checkTransfer,
@@ -14,21 +14,12 @@ import {
   type TransferRequest,
 } from './ledger';
 import { isAccountId } from './ids';
+import { errorCodeOf } from '../../tests/support/error-code';
 
 const customer: LedgerAccount = { id: 'acc_a', currency: 'USD', status: 'ACTIVE', systemPurpose: null };
 const other: LedgerAccount = { id: 'acc_b', currency: 'USD', status: 'ACTIVE', systemPurpose: null };
 const funding: LedgerAccount = { id: 'acc_sys_funding_usd', currency: 'USD', status: 'ACTIVE', systemPurpose: 'FUNDING' };
 const request: TransferRequest = { transferId: 't1', paymentId: null, debitAccountId: 'acc_a', creditAccountId: 'acc_b', amountMinor: 500n, currency: 'USD' };
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PaygraphError);
-    return (error as PaygraphError).code;
-  }
-  return undefined;
-}
 
 describe('nextPosition', () => {
   it('starts an account at sequence 1 from a zero balance', () => {
@@ -41,8 +32,8 @@ describe('nextPosition', () => {
   });
 
   it('never takes a customer account below zero', () => {
-    expect(codeOf(() => nextPosition(customer, { sequence: 1, balanceAfterMinor: 999n }, 'DEBIT', 1000n))).toBe(ErrorCode.INSUFFICIENT_FUNDS);
-    expect(codeOf(() => nextPosition(customer, null, 'DEBIT', 1n))).toBe(ErrorCode.INSUFFICIENT_FUNDS);
+    expect(errorCodeOf(() => nextPosition(customer, { sequence: 1, balanceAfterMinor: 999n }, 'DEBIT', 1000n))).toBe(ErrorCode.INSUFFICIENT_FUNDS);
+    expect(errorCodeOf(() => nextPosition(customer, null, 'DEBIT', 1n))).toBe(ErrorCode.INSUFFICIENT_FUNDS);
   });
 
   it('lets the bank’s own accounts go negative', () => {
@@ -50,7 +41,7 @@ describe('nextPosition', () => {
   });
 
   it('refuses to overflow int64', () => {
-    expect(codeOf(() => nextPosition(customer, { sequence: 1, balanceAfterMinor: 2n ** 63n - 1n }, 'CREDIT', 1n))).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(errorCodeOf(() => nextPosition(customer, { sequence: 1, balanceAfterMinor: 2n ** 63n - 1n }, 'CREDIT', 1n))).toBe(ErrorCode.BAD_USER_INPUT);
   });
 });
 
@@ -69,7 +60,7 @@ describe('checkTransfer', () => {
     ['frozen debit', request, { ...customer, status: 'FROZEN' as const }, other, ErrorCode.FORBIDDEN],
     ['closed credit', request, customer, { ...other, status: 'CLOSED' as const }, ErrorCode.FORBIDDEN],
   ])('refuses %s', (_name, transfer, debit, credit, code) => {
-    expect(codeOf(() => checkTransfer(transfer, debit, credit))).toBe(code);
+    expect(errorCodeOf(() => checkTransfer(transfer, debit, credit))).toBe(code);
   });
 });
 
@@ -85,11 +76,11 @@ describe('posted legs', () => {
 
   it('accepts the same transfer again and refuses a different one under its id', () => {
     expect(() => checkPostedLegsMatch(request, [debitLeg, creditLeg])).not.toThrow();
-    expect(codeOf(() => checkPostedLegsMatch({ ...request, amountMinor: 501n }, [debitLeg]))).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
-    expect(codeOf(() => checkPostedLegsMatch({ ...request, creditAccountId: 'acc_c' }, [debitLeg, creditLeg]))).toBe(
+    expect(errorCodeOf(() => checkPostedLegsMatch({ ...request, amountMinor: 501n }, [debitLeg]))).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    expect(errorCodeOf(() => checkPostedLegsMatch({ ...request, creditAccountId: 'acc_c' }, [debitLeg, creditLeg]))).toBe(
       ErrorCode.IDEMPOTENCY_KEY_REUSED,
     );
-    expect(codeOf(() => checkPostedLegsMatch({ ...request, currency: 'EUR' }, [creditLeg]))).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    expect(errorCodeOf(() => checkPostedLegsMatch({ ...request, currency: 'EUR' }, [creditLeg]))).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
   });
 });
 
@@ -102,15 +93,15 @@ describe('inputs', () => {
 
   it('validates idempotency keys and transfer ids', () => {
     expect(validateIdempotencyKey('order-42')).toBe('order-42');
-    for (const bad of ['', ' ', 'a b', 'x'.repeat(201), 42, { $gt: '' }]) expect(codeOf(() => validateIdempotencyKey(bad))).toBe(ErrorCode.BAD_USER_INPUT);
+    for (const bad of ['', ' ', 'a b', 'x'.repeat(201), 42, { $gt: '' }]) expect(errorCodeOf(() => validateIdempotencyKey(bad))).toBe(ErrorCode.BAD_USER_INPUT);
     expect(validateTransferId('pay_0123:refund-1')).toBe('pay_0123:refund-1');
-    for (const bad of ['', 'a b', 'x'.repeat(129), '$where', { $ne: null }]) expect(codeOf(() => validateTransferId(bad))).toBe(ErrorCode.BAD_USER_INPUT);
+    for (const bad of ['', 'a b', 'x'.repeat(129), '$where', { $ne: null }]) expect(errorCodeOf(() => validateTransferId(bad))).toBe(ErrorCode.BAD_USER_INPUT);
   });
 
   it('pages 1..100 with sequence cursors', () => {
     expect(parseLedgerCursor(ledgerCursor(42))).toBe(42);
     expect(parseLedgerCursor(null)).toBeNull();
-    for (const bad of ['', '0', '-1', '01', 'abc', '1e3', '99999999999999999']) expect(codeOf(() => parseLedgerCursor(bad))).toBe(ErrorCode.BAD_USER_INPUT);
+    for (const bad of ['', '0', '-1', '01', 'abc', '1e3', '99999999999999999']) expect(errorCodeOf(() => parseLedgerCursor(bad))).toBe(ErrorCode.BAD_USER_INPUT);
   });
 
   it('names system accounts readably and accepts them as account ids', () => {

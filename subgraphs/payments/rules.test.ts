@@ -1,16 +1,8 @@
-import { ErrorCode, PaygraphError } from '../../runtime/errors';
+import { ErrorCode } from '../../runtime/errors';
 import { assertSameRequest, checkApprover, hasEnoughApprovals, paymentFingerprint, requiredApprovals, validateCreatePayment } from './rules';
+import { errorCodeOf } from '../../tests/support/error-code';
 
 const base = { idempotencyKey: 'key-1', sourceAccountId: 'acc_1', destinationAccountId: 'acc_2', amount: { amount: '10.00', currency: 'USD' } };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as PaygraphError).code;
-  }
-  return undefined;
-}
 
 describe('createPayment validation', () => {
   test('a valid transfer parses into minor units', () => {
@@ -35,7 +27,7 @@ describe('createPayment validation', () => {
     ['bad beneficiary account', { ...base, destinationAccountId: null, beneficiary: { name: 'B', country: 'DE', accountNumber: '1', currency: 'EUR' } }],
     ['blank beneficiary name', { ...base, destinationAccountId: null, beneficiary: { name: '  ', country: 'DE', accountNumber: 'DE8937040044', currency: 'EUR' } }],
   ])('%s → BAD_USER_INPUT', (_name, input) => {
-    expect(codeOf(() => validateCreatePayment(input as Record<string, unknown>))).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(errorCodeOf(() => validateCreatePayment(input as Record<string, unknown>))).toBe(ErrorCode.BAD_USER_INPUT);
   });
 
   test('a reference of 140 characters is fine', () => {
@@ -56,8 +48,8 @@ describe('idempotency fingerprint', () => {
     expect(paymentFingerprint(validateCreatePayment({ ...base, amount: { amount: '10', currency: 'USD' } }))).toBe(paymentFingerprint(request));
   });
   test('a different fingerprint is IDEMPOTENCY_KEY_REUSED', () => {
-    expect(codeOf(() => assertSameRequest('a', 'b', 'k'))).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
-    expect(codeOf(() => assertSameRequest('a', 'a', 'k'))).toBeUndefined();
+    expect(errorCodeOf(() => assertSameRequest('a', 'b', 'k'))).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    expect(errorCodeOf(() => assertSameRequest('a', 'a', 'k'))).toBeUndefined();
   });
 });
 
@@ -74,9 +66,9 @@ describe('approval rules', () => {
   });
   test('the creator cannot approve; an approver counts once', () => {
     const at = new Date();
-    expect(codeOf(() => checkApprover('alice', [], 'alice'))).toBe(ErrorCode.FORBIDDEN);
-    expect(codeOf(() => checkApprover('alice', [{ approver: 'bob', approvedAt: at }], 'bob'))).toBe(ErrorCode.INVALID_STATE_TRANSITION);
-    expect(codeOf(() => checkApprover('alice', [{ approver: 'bob', approvedAt: at }], 'carol'))).toBeUndefined();
+    expect(errorCodeOf(() => checkApprover('alice', [], 'alice'))).toBe(ErrorCode.FORBIDDEN);
+    expect(errorCodeOf(() => checkApprover('alice', [{ approver: 'bob', approvedAt: at }], 'bob'))).toBe(ErrorCode.INVALID_STATE_TRANSITION);
+    expect(errorCodeOf(() => checkApprover('alice', [{ approver: 'bob', approvedAt: at }], 'carol'))).toBeUndefined();
     expect(hasEnoughApprovals([{ approver: 'bob', approvedAt: at }], 2)).toBe(false);
     expect(hasEnoughApprovals([{ approver: 'bob', approvedAt: at }, { approver: 'bob', approvedAt: at }], 2)).toBe(false);
     expect(hasEnoughApprovals([{ approver: 'bob', approvedAt: at }, { approver: 'carol', approvedAt: at }], 2)).toBe(true);

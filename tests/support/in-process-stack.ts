@@ -1,4 +1,4 @@
-import { operator, signedGraphql, type GraphQLResponse } from './signed-client';
+import { errorCodes, operator, signedGraphql, type GraphQLResponse } from './signed-client';
 import type { Identity } from '../../runtime/identity';
 import { accountsSubgraph } from '../../subgraphs/accounts/index';
 import { complianceSubgraph } from '../../subgraphs/compliance/index';
@@ -57,9 +57,7 @@ export function expectOk<T>(response: GraphQLResponse<T>): T {
   return response.data as T;
 }
 
-export function errorCodes(response: GraphQLResponse): (string | undefined)[] {
-  return (response.errors ?? []).map((e) => e.extensions?.code);
-}
+export { errorCodes };
 
 let counter = 0;
 const NAMES = ['Quentin Oakhurst', 'Beatrix Fenwold', 'Cornelius Ashby', 'Delphine Marrow', 'Evander Thistle', 'Fiora Lindqvist', 'Gideon Harcourt', 'Honora Blackwood'];

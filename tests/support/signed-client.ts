@@ -2,10 +2,14 @@ import { internalSigningSecret } from '../../runtime/config';
 import type { Identity } from '../../runtime/identity';
 import { signRequest } from '../../runtime/signing';
 
-export interface GraphQLResponse<T = Record<string, any>> {
-  status: number;
-  data?: T;
-  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+import type { GraphQLResult } from '../../scripts/gateway-client';
+
+/** The same result shape as a request through the gateway. */
+export type GraphQLResponse<T = Record<string, any>> = GraphQLResult<T>;
+
+/** The `extensions.code` of each error of a response, in order. */
+export function errorCodes(response: GraphQLResponse): (string | undefined)[] {
+  return (response.errors ?? []).map((error) => error.extensions?.code);
 }
 
 /**
