@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { envInt, envOptional, envString } from '../runtime/config';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET } from '../runtime/dev-token';
+import { readSchemaSourceConfig, type SchemaSourceConfig } from './schema-config';
 
 /** Everything the gateway reads from the environment, once, validated at start. */
 export interface GatewayConfig {
@@ -37,6 +38,8 @@ export interface GatewayConfig {
   tls?: { certFile: string; keyFile: string };
   /** Trusted documents manifest (JSON: sha256 → document). Env TRUSTED_DOCUMENTS; unset = any document. */
   trustedDocumentsPath?: string;
+  /** Supergraph from the schema registry or the file, hot reload, usage reporting (schema-config.ts). */
+  schema: SchemaSourceConfig;
 }
 
 export function readGatewayConfig(): GatewayConfig {
@@ -72,6 +75,7 @@ export function readGatewayConfig(): GatewayConfig {
     rateLimit: { perSecond: envInt('RATE_LIMIT_PER_SECOND', 100, { min: 1 }), burst: envInt('RATE_LIMIT_BURST', 400, { min: 1 }) },
     trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
     tls: tlsConfig(),
+    schema: readSchemaSourceConfig(),
   };
 }
 

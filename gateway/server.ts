@@ -21,6 +21,7 @@ import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
 import { attachSubscriptionServer } from './subscriptions';
+import { openGatewaySchema } from './schema-services';
 
 export interface RunningGateway {
   readonly url: string;
@@ -75,8 +76,10 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const armor = armorValidation(config.limits, config.production);
   const rateLimiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
+  // The supergraph comes from the schema registry or the file, and is hot-swapped (schema-services.ts).
+  const schema = openGatewaySchema(config.schema, config.supergraphPath, log);
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
+    supergraphSdl: schema.supergraph,
     buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs),
   });
 
@@ -102,6 +105,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       ...armor.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...schema.plugins,
     ],
   });
   await apollo.start();
@@ -132,7 +136,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       }),
     );
     const ready = subgraphs.every(([, state]) => state === 'ready');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: 'loaded', subgraphs: Object.fromEntries(subgraphs) });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: schema.status(), subgraphs: Object.fromEntries(subgraphs) });
   });
   app.get('/metrics', metricsHandler);
 
@@ -176,6 +180,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       log.info({ ms: Date.now() - started }, 'subscriptions completed');
       await apollo.stop();
       log.info({ ms: Date.now() - started }, 'http requests drained');
+      await schema.close();
     },
   };
 }

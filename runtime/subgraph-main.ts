@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { subgraphPort, type SubgraphName } from './config';
 import { createLogger } from './logger';
 import { connectMongo, type MongoHandle } from './mongo';
+import { publishSchemaOnStart } from '../schema/registry/publish-on-start';
 import { startSubgraphServer, type RunningSubgraph, type SubgraphDefinition } from './subgraph-server';
 
 /**
@@ -24,7 +25,9 @@ export async function startSubgraph<TContext extends object>(
 ): Promise<StartedSubgraph> {
   const log = createLogger(module.name);
   const mongo = await connectMongo(options.mongoUri);
-  const { definition, close } = await module.setup(mongo, log);
+  const { definition: declared, close } = await module.setup(mongo, log);
+  // The SDL it serves is first published to the schema registry (schema/registry).
+  const definition = await publishSchemaOnStart(declared, mongo, log);
   const running = await startSubgraphServer(definition, {
     port: options.port ?? subgraphPort(module.name),
     mongo,

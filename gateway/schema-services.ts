@@ -1,0 +1,62 @@
+import type { SupergraphManager } from '@apollo/gateway';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from '../runtime/logger';
+import { registerDbMetrics } from '../runtime/metrics';
+import { connectMongo, type MongoHandle } from '../runtime/mongo';
+import { RegistryStore } from '../schema/registry/store';
+import type { SchemaSourceConfig } from './schema-config';
+import { SupergraphSource, type SupergraphStatus } from './supergraph-source';
+import { UsageRecorder } from './usage-reporting';
+
+/** The gateway's side of the schema registry: where its supergraph comes from, and usage reporting. */
+export interface GatewaySchema {
+  /** ApolloGateway's `supergraphSdl` option. */
+  readonly supergraph: SupergraphManager;
+  readonly plugins: ApolloServerPlugin[];
+  status(): SupergraphStatus;
+  /** Flushes usage and closes the registry connection (after Apollo Server stopped). */
+  close(): Promise<void>;
+}
+
+const RECONNECT_AFTER_MS = 5_000;
+
+export function openGatewaySchema(config: SchemaSourceConfig, supergraphPath: string, log: Logger): GatewaySchema {
+  let mongo: MongoHandle | undefined;
+  let connecting: Promise<RegistryStore | undefined> | undefined;
+  let lastAttempt = 0;
+  // One connection for the registry reads and the usage writes, made on first need and
+  // retried (at most every few seconds) while the database is unreachable.
+  const registry = (): Promise<RegistryStore | undefined> => {
+    if (mongo) return Promise.resolve(new RegistryStore(mongo.database('gateway')));
+    if (!config.mongoUri || (!connecting && Date.now() - lastAttempt < RECONNECT_AFTER_MS)) return Promise.resolve(undefined);
+    lastAttempt = Date.now();
+    connecting ??= connectMongo(config.mongoUri).then(
+      (handle) => {
+        mongo = handle;
+        registerDbMetrics(handle.client, 'gateway', log);
+        connecting = undefined;
+        return new RegistryStore(handle.database('gateway'));
+      },
+      (error: unknown) => {
+        connecting = undefined;
+        log.warn({ err: error }, 'schema registry database unreachable');
+        return undefined;
+      },
+    );
+    return connecting;
+  };
+  const source = new SupergraphSource({ source: config.source, supergraphPath, pollMs: config.pollMs, registry, log });
+  const usage = config.usageReporting ? new UsageRecorder(registry, log) : undefined;
+  usage?.start(config.usageFlushMs);
+  return {
+    supergraph: source.manager(),
+    plugins: usage ? [usage.plugin()] : [],
+    status: () => source.status(),
+    close: async () => {
+      source.stop();
+      await usage?.stop();
+      await connecting;
+      await mongo?.close();
+    },
+  };
+}
