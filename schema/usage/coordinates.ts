@@ -39,7 +39,7 @@ export function usageCoordinates(schema: GraphQLSchema, document: DocumentNode):
       [Kind.FIELD]: (node) => {
         const parent = typeInfo.getParentType();
         const field = typeInfo.getFieldDef();
-        if (!parent || !field || node.name.value.startsWith('__')) return;
+        if (!parent || !field || node.name.value.startsWith('__') || parent.name.startsWith('__')) return;
         used.add(parent.name);
         used.add(`${parent.name}.${field.name}`);
         const result = getNamedType(field.type);
@@ -49,7 +49,7 @@ export function usageCoordinates(schema: GraphQLSchema, document: DocumentNode):
         const argument = typeInfo.getArgument();
         const parent = typeInfo.getParentType();
         const field = typeInfo.getFieldDef();
-        if (!argument || !parent || !field) return;
+        if (!argument || !parent || !field || field.name.startsWith('__') || parent.name.startsWith('__')) return;
         used.add(`${parent.name}.${field.name}(${argument.name}:)`);
         addInputTypes(argument.type, used);
       },

@@ -1,0 +1,32 @@
+import { envOptional } from '../../runtime/config';
+import { connectMongo, databaseName, type MongoHandle } from '../../runtime/mongo';
+import { RegistryStore } from './store';
+
+export interface CliRegistry {
+  store: RegistryStore;
+  /** Where it is, for the report: `<uri host> / <database>`. */
+  where: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The registry for a command-line tool: MONGODB_URI (and MONGODB_DB_PREFIX) as the gateway
+ * uses them. Undefined, with the reason, when it is not configured or not reachable.
+ */
+export async function openRegistryForCli(): Promise<CliRegistry | { unavailable: string }> {
+  const uri = envOptional('MONGODB_URI');
+  if (!uri) {
+    return { unavailable: 'MONGODB_URI is not set, so there is no registry to read (set it to the database the gateway uses; `npm start` prints it)' };
+  }
+  let mongo: MongoHandle;
+  try {
+    mongo = await connectMongo(uri, { monitorCommands: false });
+  } catch (error) {
+    return { unavailable: `the registry database at MONGODB_URI is unreachable: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return {
+    store: new RegistryStore(mongo.database('gateway')),
+    where: `${uri.replace(/\/\/[^@/]*@/, '//')} database ${databaseName('gateway')}`,
+    close: () => mongo.close(),
+  };
+}
