@@ -1,10 +1,12 @@
 import type { SupergraphManager } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { getOperationAST } from 'graphql';
 import type { Logger } from '../runtime/logger';
 import { registerDbMetrics } from '../runtime/metrics';
 import { connectMongo, type MongoHandle } from '../runtime/mongo';
 import { RegistryStore } from '../schema/registry/store';
 import type { SchemaSourceConfig } from './schema-config';
+import type { ObservedOperation } from './subscriptions/protocol';
 import { SupergraphSource, type SupergraphStatus } from './supergraph-source';
 import { UsageRecorder } from './usage-reporting';
 
@@ -13,6 +15,8 @@ export interface GatewaySchema {
   /** ApolloGateway's `supergraphSdl` option. */
   readonly supergraph: SupergraphManager;
   readonly plugins: ApolloServerPlugin[];
+  /** Records a subscription's usage (subscriptions run outside Apollo Server's plugins). */
+  readonly observeSubscription: (operation: ObservedOperation) => void;
   status(): SupergraphStatus;
   /** Flushes usage and closes the registry connection (after Apollo Server stopped). */
   close(): Promise<void>;
@@ -51,6 +55,8 @@ export function openGatewaySchema(config: SchemaSourceConfig, supergraphPath: st
   return {
     supergraph: source.manager(),
     plugins: usage ? [usage.plugin()] : [],
+    observeSubscription: (operation) =>
+      usage?.observe(operation.schema, operation.documentKey, operation.document, getOperationAST(operation.document, operation.operationName)?.name?.value, operation.clientName),
     status: () => source.status(),
     close: async () => {
       source.stop();

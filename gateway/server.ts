@@ -119,6 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
     maxPayloadBytes: config.maxBodyBytes,
     log,
+    onOperation: schema.observeSubscription,
   });
 
   app.get('/healthz', (_req, res) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectMongo, type MongoHandle } from '../runtime/mongo';
 import { graphqlRequest } from '../scripts/gateway-client';
+import { UNKNOWN_CLIENT } from '../gateway/usage-reporting';
 import { RegistryStore } from '../schema/registry/store';
 import { useKey } from '../schema/registry/usage-store';
 import { eventually, fundedCustomer, gatewayClient, latestCursorOf, pay, record, type PaymentEvent } from './subscriptions-support';
@@ -125,6 +126,8 @@ test('a subgraph adds a field: the check passes, the gateway serves it without a
     expect(after.error).toBeUndefined();
     expect(after.events[0].paymentStatusChanged.payment.source.customer.kyc.reviewedBy).toBeNull();
     after.stop();
+    // Subscriptions are operations too: their usage is recorded like queries'.
+    await eventually(() => store.usage.findOne({ _id: 'KycProfile.reviewedBy' }), (r) => Boolean(r?.uses[useKey(UNKNOWN_CLIENT, 'New')]), 'the subscription\'s use of KycProfile.reviewedBy to be recorded');
   } finally {
     before.stop();
     await client.dispose();

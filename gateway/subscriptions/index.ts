@@ -8,7 +8,7 @@ import { SubscriptionFanOut } from './fan-out';
 import { graphFromGateway, type FederatedGraph } from './graph';
 import { registerSubscriptionMetrics } from './metrics';
 import type { DocumentLimits } from './planning';
-import { SubscriptionProtocol } from './protocol';
+import { SubscriptionProtocol, type SubscriptionProtocolOptions } from './protocol';
 import { UpstreamSubscriptions } from './upstream';
 import { serveOverWebSocket } from './ws-adapter';
 
@@ -31,6 +31,8 @@ export interface SubscriptionServerOptions {
   maxPayloadBytes?: number;
   /** The HTTP path's document limits, applied to subscriptions too. */
   limits?: DocumentLimits;
+  /** Called for each accepted subscription (schema usage reporting). */
+  onOperation?: SubscriptionProtocolOptions['onOperation'];
 }
 
 export interface SubscriptionServer {
@@ -48,7 +50,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   if (!graph) throw new Error('attachSubscriptionServer needs a gateway or a graph');
   const upstreams = new UpstreamSubscriptions({ signingSecret: options.signingSecret, idleMs: config.upstreamIdleMs, log });
   const fanOut = new SubscriptionFanOut(upstreams, log);
-  const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError, limits: options.limits });
+  const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError, limits: options.limits, onOperation: options.onOperation });
   const transport = serveOverWebSocket(options.httpServer, protocol, {
     path: '/graphql',
     keepAliveMs: config.keepAliveMs,

@@ -1,4 +1,4 @@
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { ErrorCode } from '../../runtime/errors';
 import { isAuthenticated, type Identity } from '../../runtime/identity';
@@ -22,6 +22,18 @@ export interface ClientSocket {
 interface ConnectionSession {
   identity: Identity;
   readonly streams: Map<string, ClientStream>;
+  /** From connection_init's `apollographql-client-name` (or `clientName`), for usage reporting. */
+  readonly clientName?: string;
+}
+
+/** A subscription accepted for a client: what usage reporting records. */
+export interface ObservedOperation {
+  schema: GraphQLSchema;
+  /** Identifies the document (its printed text). */
+  documentKey: string;
+  document: DocumentNode;
+  operationName?: string;
+  clientName?: string;
 }
 
 // A type, not an interface: graphql-ws wants connection extras indexable.
@@ -45,6 +57,8 @@ export interface SubscriptionProtocolOptions {
   formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The HTTP path's request limits (token count, depth, aliases, cost), applied alike here. */
   limits?: DocumentLimits;
+  /** Called for each accepted subscription (schema usage reporting). */
+  onOperation?: (operation: ObservedOperation) => void;
 }
 
 function connectionAuthorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -110,7 +124,8 @@ export class SubscriptionProtocol {
       extra.socket.close(SubscriptionCloseCode.AuthenticationRequired, SubscriptionCloseReason.AuthenticationRequired);
       return false;
     }
-    extra.session = { identity, streams: new Map() };
+    const clientName = params?.['apollographql-client-name'] ?? params?.clientName;
+    extra.session = { identity, streams: new Map(), clientName: typeof clientName === 'string' ? clientName : undefined };
     this.sessions.add(extra);
     return true;
   }
@@ -156,6 +171,7 @@ export class SubscriptionProtocol {
       throw error;
     }
     session.streams.set(id, stream);
+    this.options.onOperation?.({ schema: snapshot.apiSchema, documentKey: prepared.documentText, document: prepared.document, operationName: prepared.operationName, clientName: session.clientName });
     return {
       schema: snapshot.apiSchema,
       document: prepared.document,
