@@ -66,6 +66,7 @@ paygraph is running.
   gateway     ${gatewayUrl}   (HTTP and graphql-ws)
   subgraphs   ${Object.entries(stack.subgraphUrls).map(([name, url]) => `${name} ${url}`).join('\n              ')}
   database    ${mongoUri ? 'MONGODB_URI' : `embedded FerretDB, data in ${dataDir}`}
+  schemas     ${mongoUri ? '' : `MONGODB_URI=${stack.mongoUri} `}npm run schema:status   (registry: supergraph version, rejections)
   demo data   ${seed.seeded ? 'seeded' : 'already present'} (${seed.customerIds.length} customers, ${seed.accountIds.length} accounts)
 
 Try it (a demo operator token with every scope, valid 24h):
