@@ -18,7 +18,7 @@ async function main(): Promise<number> {
     } else {
       console.log(`  current supergraph: version ${current._id}, from ${current.cause.subgraph} ${current.cause.version}, at ${current.createdAt.toISOString()}`);
       for (const [name, subgraph] of Object.entries(current.subgraphs).sort(([a], [b]) => a.localeCompare(b))) {
-        const when = subgraph.version === 'base' ? 'the repository\'s SDL (never published)' : `published ${subgraph.publishedAt.toISOString()}`;
+        const when = subgraph.version === 'base' ? 'the repository\'s SDL' : `published ${subgraph.publishedAt.toISOString()}`;
         console.log(`    ${name.padEnd(11)} version ${subgraph.version.padEnd(14)} sha256 ${subgraph.digest.slice(0, 12)}  ${when}`);
       }
       for (const warning of current.warnings) console.log(`    warning: ${warning}`);
