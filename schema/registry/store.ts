@@ -66,9 +66,10 @@ export class RegistryStore {
     this.heads = db.collection<HeadRecord>('schema_heads');
   }
 
-  /** The newest sequence number of a log at or after `from` (0 when empty). */
+  /** The newest sequence number of a log, probing on from `from` (a number known to exist) or the head; 0 when empty. */
   private async tail(collection: Collection<SupergraphRecord> | Collection<RejectionRecord>, head: HeadRecord['_id'], from?: number): Promise<number> {
-    let sequence = from ?? (await this.heads.findOne({ _id: head }))?.sequence ?? 0;
+    // Nothing known yet: start from the head hint rather than probe the whole log.
+    let sequence = from || ((await this.heads.findOne({ _id: head }))?.sequence ?? 0);
     for (;;) {
       const next = await (collection as unknown as Collection<{ _id: number }>).findOne({ _id: sequence + 1 }, { projection: { _id: 1 } });
       if (!next) return sequence;
