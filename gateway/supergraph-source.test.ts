@@ -6,9 +6,15 @@ import { graphqlRequest } from '../scripts/gateway-client';
 import { composeSubgraphs } from '../schema/checks/proposal';
 import { SUPERGRAPH_PATH } from '../schema/composition';
 import { subgraphSchemaPath } from '../schema/subgraphs';
+import { connectMongo } from '../runtime/mongo';
+import { publishSubgraph } from '../schema/registry/publish';
+import { RegistryStore } from '../schema/registry/store';
+import { isolateDatabases } from '../tests/support/database';
 import { eventually } from '../tests/subscriptions-support';
 import { readGatewayConfig } from './config';
 import { startGateway, type RunningGateway } from './server';
+
+isolateDatabases();
 
 /**
  * Static file mode: the gateway serves SUPERGRAPH_PATH and reloads it when the file changes,
@@ -18,6 +24,7 @@ import { startGateway, type RunningGateway } from './server';
 const dir = mkdtempSync(join(tmpdir(), 'paygraph-supergraph-'));
 const supergraphPath = join(dir, 'supergraph.graphql');
 let gateway: RunningGateway;
+let registryGateway: RunningGateway | undefined;
 
 beforeAll(async () => {
   copyFileSync(SUPERGRAPH_PATH, supergraphPath);
@@ -27,15 +34,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.stop();
+  await registryGateway?.stop();
 });
 
-async function kycProfileFields(): Promise<string[]> {
-  const result = await graphqlRequest<{ __type: { fields: { name: string }[] } }>(gateway.url, '{ __type(name: "KycProfile") { fields { name } } }');
+async function kycProfileFields(url = gateway.url): Promise<string[]> {
+  const result = await graphqlRequest<{ __type: { fields: { name: string }[] } }>(url, '{ __type(name: "KycProfile") { fields { name } } }');
   return result.data?.__type.fields.map((f) => f.name) ?? [];
 }
 
-async function supergraphStatus(): Promise<{ source: string; version: number; lastRejection?: { reasons: string[] } }> {
-  const body = (await (await fetch(gateway.url.replace(/\/graphql$/, '/readyz'))).json()) as { supergraph: never };
+async function supergraphStatus(url = gateway.url): Promise<{ source: string; version: number; lastRejection?: { reasons: string[] } }> {
+  const body = (await (await fetch(url.replace(/\/graphql$/, '/readyz'))).json()) as { supergraph: never };
   return body.supergraph;
 }
 
@@ -52,4 +60,22 @@ test('a changed supergraph file is served without a restart; one that does not l
   const status = await eventually(supergraphStatus, (s) => s.lastRejection !== undefined, 'the broken file to be refused');
   expect(status.lastRejection?.reasons[0]).toMatch(/does not load/);
   expect(await kycProfileFields()).toContain('reviewedBy');
+});
+
+test('registry mode serves the file while the registry is empty, then the first published version without a restart', async () => {
+  const config = readGatewayConfig();
+  registryGateway = await startGateway({ ...config, port: 0, supergraphPath: SUPERGRAPH_PATH, schema: { ...config.schema, source: 'registry', pollMs: 50, usageReporting: false } });
+  expect(await supergraphStatus(registryGateway.url)).toMatchObject({ source: 'registry', version: 0 });
+  expect(await kycProfileFields(registryGateway.url)).not.toContain('reviewedBy');
+
+  const mongo = await connectMongo();
+  try {
+    const sdl = readFileSync(subgraphSchemaPath('compliance'), 'utf8').replace('type KycProfile {', 'type KycProfile {\n  reviewedBy: String');
+    const outcome = await publishSubgraph(new RegistryStore(mongo.database('gateway')), { subgraph: 'compliance', sdl, version: 'c-1', usageWindowDays: 30 });
+    expect(outcome).toMatchObject({ status: 'published', version: 1 });
+  } finally {
+    await mongo.close();
+  }
+  await eventually(() => kycProfileFields(registryGateway!.url), (fields) => fields.includes('reviewedBy'), 'the gateway to serve registry version 1');
+  expect(await supergraphStatus(registryGateway.url)).toMatchObject({ source: 'registry', version: 1 });
 });
