@@ -81,7 +81,7 @@ export class SupergraphSource {
           this.timer = setInterval(() => void this.pollRegistry(), this.options.pollMs);
           this.timer.unref();
         } else {
-          watchFile(this.options.supergraphPath, { interval: this.options.pollMs, persistent: false }, () => this.reloadFile());
+          watchFile(this.options.supergraphPath, { interval: this.options.pollMs, persistent: false }, this.fileChanged);
         }
         return { supergraphSdl, cleanup: async () => this.stop() };
       },
@@ -90,8 +90,11 @@ export class SupergraphSource {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    unwatchFile(this.options.supergraphPath);
+    unwatchFile(this.options.supergraphPath, this.fileChanged);
   }
+
+  // One listener per source, so stopping one gateway never unwatches another's file.
+  private readonly fileChanged = () => this.reloadFile();
 
   private readFile(): string {
     return readFileSync(this.options.supergraphPath, 'utf8');
@@ -107,7 +110,7 @@ export class SupergraphSource {
           this.serve(current.supergraphSdl, current._id);
           return current.supergraphSdl;
         }
-        this.options.log.warn({ path: this.options.supergraphPath }, 'the schema registry is empty: serving the supergraph file until a subgraph publishes');
+        this.options.log.info({ path: this.options.supergraphPath }, 'the schema registry is empty: serving the supergraph file until a subgraph publishes');
       }
     } catch (error) {
       this.noteRegistryError(error);
