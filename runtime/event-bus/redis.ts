@@ -54,6 +54,10 @@ export class RedisEventBus implements EventBus {
     return this.commands.ready();
   }
 
+  connected(): boolean {
+    return this.publisher.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
     await Promise.all([this.publisher.quit().catch(() => {}), this.subscriber.quit().catch(() => {})]);

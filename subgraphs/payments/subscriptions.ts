@@ -7,6 +7,7 @@ import type { PaymentEventNotifier } from './event-notifier';
 import { canSeePayment } from './payment-service';
 import type { EventFilter, PaymentEventDoc, PaymentsRepository } from './repository';
 import { validateId } from './rules';
+import { observeEventDelivery } from './metrics';
 
 const PAGE = 100;
 /**
@@ -53,6 +54,7 @@ export function paymentEventStream(
         const event = buffer.shift();
         if (event) {
           last = event.sequence;
+          observeEventDelivery(event);
           return { value: event, done: false };
         }
         if (dirty) {
