@@ -21,6 +21,9 @@ import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
 import { attachSubscriptionServer } from './subscriptions';
+import { initObservability, observabilityPlugin, traceRequests } from '../runtime/observability';
+import { observeSubgraph } from './subgraph-observer';
+import { mountConsole } from './console';
 
 export interface RunningGateway {
   readonly url: string;
@@ -70,6 +73,7 @@ function subgraphUrlFor(name: string, fromSupergraph: string | undefined): strin
 
 /** Starts the gateway: the supergraph over HTTP on /graphql, plus /healthz, /readyz and /metrics. */
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<RunningGateway> {
+  initObservability('gateway');
   const secret = internalSigningSecret();
   const verifyIdentity = createIdentityVerifier(config.jwt);
   const armor = armorValidation(config.limits, config.production);
@@ -77,7 +81,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
-    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs),
+    buildService: ({ name, url }) => observeSubgraph(name, new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs)),
   });
 
   const app = express();
@@ -100,6 +104,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     allowBatchedHttpRequests: false,
     plugins: [
       ...armor.plugins,
+      observabilityPlugin(log),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -131,14 +136,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         }
       }),
     );
-    const ready = subgraphs.every(([, state]) => state === 'ready');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: 'loaded', subgraphs: Object.fromEntries(subgraphs) });
+    const supergraphLoaded = Boolean(gateway.schema);
+    const ready = supergraphLoaded && subgraphs.every(([, state]) => state === 'ready');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: supergraphLoaded ? 'loaded' : 'not loaded', subgraphs: Object.fromEntries(subgraphs) });
   });
   app.get('/metrics', metricsHandler);
+  // The payments console at / (and GraphiQL at /graphiql outside production): gateway/console.
+  mountConsole(app, { production: config.production });
 
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
+    traceRequests(),
     limitRequest(config.limits, trustedDocuments),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
