@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import { collectDefaultMetrics, Counter, Histogram } from 'prom-client';
-import { ErrorCode } from './errors';
+import { ErrorCode, PaygraphError } from './errors';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -38,13 +38,16 @@ export const subgraphRequestSeconds = new Histogram({
   buckets: LATENCY_BUCKETS,
 });
 
-// Apollo's own request-level codes, kept as they are; anything else unknown counts as OTHER.
-const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
+const CLIENT_CODES = new Set<string>(Object.values(ErrorCode));
+// Apollo's request, parse and validation failures reach clients as BAD_USER_INPUT (gateway/server.ts).
+const APOLLO_INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND']);
 
-/** The bounded `code` label of an error. */
-export function errorCodeLabel(error: Pick<GraphQLError, 'extensions'>): string {
-  const code = String(error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR);
-  return KNOWN_CODES.has(code) ? code : 'OTHER';
+/** The bounded `code` label of an error: the code the client sees, OTHER for anything unknown. */
+export function errorCodeLabel(error: Pick<GraphQLError, 'extensions' | 'originalError'>): string {
+  const original = error.originalError;
+  const code = String(original instanceof PaygraphError ? original.code : (error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
+  if (APOLLO_INPUT_CODES.has(code)) return ErrorCode.BAD_USER_INPUT;
+  return CLIENT_CODES.has(code) ? code : 'OTHER';
 }
 
 let processMetrics = false;
