@@ -23,7 +23,7 @@ import { SignedDataSource, type GatewayContext } from './data-source';
 import { attachSubscriptionServer } from './subscriptions';
 import { initObservability, observabilityPlugin, traceRequests } from '../runtime/observability';
 import { observeSubgraph } from './subgraph-observer';
-import { mountConsole } from './console';
+import { graphiqlLandingPage, mountConsole } from './console';
 
 export interface RunningGateway {
   readonly url: string;
@@ -106,7 +106,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       ...armor.plugins,
       observabilityPlugin(log),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : [graphiqlLandingPage()]),
     ],
   });
   await apollo.start();

@@ -60,3 +60,11 @@ test('GraphiQL is bundled and served offline outside production', async () => {
     expect((await asset.text()).length).toBeGreaterThan(100);
   }
 });
+
+test('outside production a browser opening /graphql lands on the bundled GraphiQL, not a CDN page', async () => {
+  const landing = await fetch(`http://127.0.0.1:${development.port}/graphql`, { headers: { accept: 'text/html' } });
+  expect(landing.status).toBe(200);
+  const html = await landing.text();
+  expect(html).toContain('url=/graphiql');
+  expect(html).not.toMatch(/https?:\/\//);
+});

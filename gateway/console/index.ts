@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import type { ApolloServerPlugin } from '@apollo/server';
 import express, { type Express, type Response } from 'express';
 
 /**
@@ -17,7 +18,10 @@ const GRAPHIQL = join(__dirname, 'graphiql');
 /** A file inside an installed package (resolved from its main entry, since `exports` hides the rest). */
 function packageFile(pkg: string, entry: string, file: string): string {
   let dir = dirname(require.resolve(entry));
-  while (!dir.endsWith(join('node_modules', pkg))) dir = dirname(dir);
+  while (!dir.endsWith(join('node_modules', pkg))) {
+    if (dirname(dir) === dir) throw new Error(`cannot find the ${pkg} package folder for ${file}`);
+    dir = dirname(dir);
+  }
   return join(dir, file);
 }
 
@@ -77,4 +81,24 @@ export function mountConsole(app: Express, options: ConsoleOptions): void {
     secureHeaders(res);
     res.sendFile(join(GRAPHIQL, 'init.js'));
   });
+}
+
+/**
+ * Outside production, a browser opening /graphql is sent to the bundled GraphiQL instead of
+ * Apollo's default landing page, which loads its IDE from a CDN (and fails offline).
+ */
+export function graphiqlLandingPage(): ApolloServerPlugin {
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return {
+            html: '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>paygraph</title>' +
+              '<meta http-equiv="refresh" content="0; url=/graphiql"></head>' +
+              '<body><p>GraphiQL: <a href="/graphiql">/graphiql</a> · console: <a href="/">/</a></p></body></html>',
+          };
+        },
+      };
+    },
+  };
 }
