@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { graphqlRequest } from '../scripts/gateway-client';
+import { collectLogLines } from './support/log-lines';
 import { startTestStack, type TestStack } from './support/stack';
 
 /**
@@ -20,6 +22,7 @@ let page: Page;
 let origin: string;
 let userDataDir: string;
 const outsideRequests: string[] = [];
+const logs = new Map<string, ReturnType<typeof collectLogLines>>();
 
 async function data<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const result = await stack.graphql<T>(query, variables);
@@ -61,7 +64,12 @@ async function screenshot(name: string): Promise<string> {
 
 beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
-  stack = await startTestStack();
+  // Tracing is off here (no OTLP endpoint): the last test checks ids still cross processes.
+  stack = await startTestStack({ LOG_LEVEL: 'info' }, { stdio: 'pipe' });
+  for (const [name, child] of stack.processes) {
+    logs.set(name, collectLogLines(child.stdout));
+    child.stderr?.resume();
+  }
   origin = new URL(stack.gatewayUrl).origin;
   userDataDir = mkdtempSync(join(tmpdir(), 'paygraph-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -182,4 +190,22 @@ test('GraphiQL runs a query offline, from the gateway alone', async () => {
   await page.locator('.graphiql-execute-button').click();
   await page.locator('.result-window').getByText('"edges"').waitFor();
   expect(outsideRequests).toEqual([]);
+});
+
+test('without an OTLP endpoint the request id and the caller trace id still reach the subgraphs logs', async () => {
+  const traceId = randomBytes(16).toString('hex');
+  const requestId = `console-${randomBytes(4).toString('hex')}`;
+  const result = await graphqlRequest(stack.gatewayUrl, 'query Probe { payments(first: 1) { edges { node { id } } } }', {}, stack.operatorToken, {
+    'x-request-id': requestId,
+    traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+  });
+  expect(result.errors).toBeUndefined();
+  for (const name of ['gateway', 'payments']) {
+    const deadline = Date.now() + 10_000;
+    let line: Record<string, unknown> | undefined;
+    while (!(line = logs.get(name)!.lines.find((l) => l.requestId === requestId && l.msg === 'graphql request')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(line).toMatchObject({ traceId, operation: 'Probe' });
+  }
 });
