@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { ApolloServerPlugin } from '@apollo/server';
-import express, { type Express, type Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 
 /**
  * The payments console at `/` (static HTML, CSS and JS that talk only to this gateway:
@@ -36,10 +36,11 @@ const GRAPHIQL_VENDOR: Record<string, string> = {
   'graphiql.css': packageFile('graphiql', 'graphiql', 'graphiql.min.css'),
 };
 
-// Same origin only: no script, style, font or connection may leave the gateway.
-const CONTENT_SECURITY_POLICY = [
+// Same origin only: no script, style, font or connection may leave the gateway. The socket
+// origin is named too: older browsers do not count ws:/wss: as 'self'.
+const contentSecurityPolicy = (host: string) => [
   "default-src 'self'",
-  "connect-src 'self'",
+  `connect-src 'self' ws://${host} wss://${host}`,
   "img-src 'self' data:",
   "font-src 'self' data:",
   "style-src 'self' 'unsafe-inline'",
@@ -49,36 +50,40 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
-function secureHeaders(res: Response): void {
-  res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+// Host header syntax only (name or address, optional port): it is echoed into a header.
+const HOST = /^[A-Za-z0-9.\-\[\]:]{1,255}$/;
+
+function secureHeaders(req: Request, res: Response): void {
+  const host = HOST.test(req.headers.host ?? '') ? req.headers.host! : 'localhost';
+  res.setHeader('content-security-policy', contentSecurityPolicy(host));
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('referrer-policy', 'no-referrer');
 }
 
 function serveVendor(app: Express, files: Record<string, string>): void {
   for (const [name, file] of Object.entries(files)) {
-    app.get(`/console/vendor/${name}`, (_req, res) => {
-      secureHeaders(res);
+    app.get(`/console/vendor/${name}`, (req, res) => {
+      secureHeaders(req, res);
       res.sendFile(file, { maxAge: '1d' });
     });
   }
 }
 
 export function mountConsole(app: Express, options: ConsoleOptions): void {
-  app.get('/', (_req, res) => {
-    secureHeaders(res);
+  app.get('/', (req, res) => {
+    secureHeaders(req, res);
     res.sendFile(join(PUBLIC, 'index.html'));
   });
-  app.use('/console', (_req, res, next) => (secureHeaders(res), next()), express.static(PUBLIC, { index: false, maxAge: 0 }));
+  app.use('/console', (req, res, next) => (secureHeaders(req, res), next()), express.static(PUBLIC, { index: false, maxAge: 0 }));
   serveVendor(app, CONSOLE_VENDOR);
   if (options.production) return;
   serveVendor(app, GRAPHIQL_VENDOR);
-  app.get('/graphiql', (_req, res) => {
-    secureHeaders(res);
+  app.get('/graphiql', (req, res) => {
+    secureHeaders(req, res);
     res.sendFile(join(GRAPHIQL, 'index.html'));
   });
-  app.get('/graphiql/init.js', (_req, res) => {
-    secureHeaders(res);
+  app.get('/graphiql/init.js', (req, res) => {
+    secureHeaders(req, res);
     res.sendFile(join(GRAPHIQL, 'init.js'));
   });
 }
