@@ -24,7 +24,8 @@ export function traceRequests() {
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
     const request = startServerRequest(`${req.method} ${req.baseUrl || req.path}`, req.headers, requestId);
-    res.once('finish', () => request.end(res.statusCode));
+    // 'close' fires for answered and for aborted requests alike: the span always ends.
+    res.once('close', () => request.end(res.statusCode));
     request.run(next);
   };
 }
