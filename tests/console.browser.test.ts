@@ -146,6 +146,8 @@ test('a payment created over HTTP appears live in the feed; the page renders at 
   // The live delivery was measured on the way.
   const metrics = await (await fetch(stack.subgraphUrls.payments.replace(/\/graphql$/, '/metrics'))).text();
   expect(Number(/^paygraph_event_delivery_lag_seconds_count (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+  // The console's feed holds a subscription open through the gateway to payments.
+  expect(Number(/^paygraph_payment_event_streams (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
 
   expect(errors).toEqual([]);
   expect(outsideRequests).toEqual([]);

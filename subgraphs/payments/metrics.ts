@@ -24,6 +24,12 @@ export function countPaymentsByStatus(repository: PaymentsRepository): () => voi
   return () => repositories.delete(repository);
 }
 
+/** Open `paymentStatusChanged` streams on this payments process (the gateway's upstream subscriptions). */
+export const openEventStreams = new Gauge({
+  name: 'paygraph_payment_event_streams',
+  help: 'Open paymentStatusChanged event streams served by this payments process',
+});
+
 const eventDeliveryLag = new Histogram({
   name: 'paygraph_event_delivery_lag_seconds',
   help: 'From a payment event being appended to the log to its delivery to a subscriber (live events; replays excluded)',

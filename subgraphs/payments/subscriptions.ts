@@ -7,7 +7,7 @@ import type { PaymentEventNotifier } from './event-notifier';
 import { canSeePayment } from './payment-service';
 import type { EventFilter, PaymentEventDoc, PaymentsRepository } from './repository';
 import { validateId } from './rules';
-import { observeEventDelivery } from './metrics';
+import { observeEventDelivery, openEventStreams } from './metrics';
 
 const PAGE = 100;
 /**
@@ -39,7 +39,9 @@ export function paymentEventStream(
   const unsubscribe = notifier.subscribe(poke);
   const timer = setInterval(poke, safetyPollMs());
   timer.unref();
+  openEventStreams.inc();
   const close = () => {
+    if (!done) openEventStreams.dec();
     done = true;
     unsubscribe();
     clearInterval(timer);

@@ -177,6 +177,7 @@
       h('div', { class: 'feed-meta' },
         payment.riskAssessment ? badge('r', payment.riskAssessment.level, 'risk') : h('span', { class: 'badge', text: 'risk pending' }),
         payment.complianceCheck ? badge('c', payment.complianceCheck.status, 'compliance') : h('span', { class: 'badge', text: 'screening pending' }),
+        payment.previousStatus ? h('span', { class: 'transition', text: 'was ' + humanize(payment.previousStatus) }) : null,
         h('span', { class: 'time', text: time(payment.updatedAt) })));
     if (flash) setTimeout(function () { li.classList.remove('flash'); }, 1500);
     return li;
@@ -234,6 +235,7 @@
         if (!event) return;
         var payment = event.payment;
         payment.status = event.status;
+        payment.previousStatus = event.previousStatus;
         upsertPayment(payment, true);
         if (payment.id === selectedId) openPayment(payment.id, true);
         if (event.status === 'REQUIRES_REVIEW' || event.status === 'REQUIRES_APPROVAL') loadReviewQueue();
