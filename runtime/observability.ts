@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 import { OperationNames } from './operation-names';
 import { requestIdFrom } from './request-context';
 import { collectProcessMetrics, errorCodeLabel, graphqlErrors, graphqlRequests, graphqlRequestSeconds } from './request-metrics';
-import { initTelemetry, nameRequestSpan, startServerRequest } from './telemetry';
+import { flushTelemetry, initTelemetry, nameRequestSpan, startServerRequest } from './telemetry';
 
 /** Process-wide: tracing when configured, process metrics. Called by every server at start. */
 export function initObservability(service: string): void {
@@ -37,6 +37,10 @@ export function traceRequests() {
 export function observabilityPlugin(log: Logger): ApolloServerPlugin<any> {
   const names = new OperationNames();
   return {
+    async serverWillStart() {
+      // Apollo stops after draining requests: send the spans still batched before the process exits.
+      return { serverWillStop: flushTelemetry };
+    },
     async requestDidStart(requestContext) {
       const started = process.hrtime.bigint();
       let operation = names.label(requestContext.request.operationName);
