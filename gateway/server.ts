@@ -22,6 +22,9 @@ import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
 import { attachSubscriptionServer } from './subscriptions';
 import { openGatewaySchema } from './schema-services';
+import { initObservability, observabilityPlugin, traceRequests } from '../runtime/observability';
+import { observeSubgraph } from './subgraph-observer';
+import { graphiqlLandingPage, mountConsole } from './console';
 
 export interface RunningGateway {
   readonly url: string;
@@ -71,6 +74,7 @@ function subgraphUrlFor(name: string, fromSupergraph: string | undefined): strin
 
 /** Starts the gateway: the supergraph over HTTP on /graphql, plus /healthz, /readyz and /metrics. */
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<RunningGateway> {
+  initObservability('gateway');
   const secret = internalSigningSecret();
   const verifyIdentity = createIdentityVerifier(config.jwt);
   const armor = armorValidation(config.limits, config.production);
@@ -80,7 +84,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const schema = openGatewaySchema(config.schema, config.supergraphPath, log);
   const gateway = new ApolloGateway({
     supergraphSdl: schema.supergraph,
-    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs),
+    buildService: ({ name, url }) => observeSubgraph(name, new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs)),
   });
 
   const app = express();
@@ -103,8 +107,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     allowBatchedHttpRequests: false,
     plugins: [
       ...armor.plugins,
+      observabilityPlugin(log),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : [graphiqlLandingPage()]),
       ...schema.plugins,
     ],
   });
@@ -136,14 +141,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         }
       }),
     );
-    const ready = subgraphs.every(([, state]) => state === 'ready');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: schema.status(), subgraphs: Object.fromEntries(subgraphs) });
+    const supergraphLoaded = Boolean(gateway.schema);
+    const ready = supergraphLoaded && subgraphs.every(([, state]) => state === 'ready');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: { loaded: supergraphLoaded, ...schema.status() }, subgraphs: Object.fromEntries(subgraphs) });
   });
   app.get('/metrics', metricsHandler);
+  // The payments console at / (and GraphiQL at /graphiql outside production): gateway/console.
+  mountConsole(app, { production: config.production });
 
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
+    traceRequests(),
     limitRequest(config.limits, trustedDocuments),
     expressMiddleware(apollo, {
       context: async ({ req }) => {

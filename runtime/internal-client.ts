@@ -2,6 +2,7 @@ import { envInt, internalSigningSecret, subgraphUrl, type SubgraphName } from '.
 import { ErrorCode, PaygraphError } from './errors';
 import type { Identity } from './identity';
 import { signRequest } from './signing';
+import { withClientSpan } from './telemetry';
 
 /**
  * Signed GraphQL calls from one of our services to a subgraph (the payments saga calling
@@ -23,12 +24,15 @@ export class InternalClient {
     const headers = signRequest(this.secret, { method: 'POST', path: url.pathname, body, identity });
     let response: Response;
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      // The trace and request id follow the call (traceparent, x-request-id); the signature does not cover them.
+      response = await withClientSpan(`internal ${subgraph}`, { 'paygraph.subgraph': subgraph }, (traceHeaders) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...traceHeaders, ...headers },
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        }),
+      );
     } catch (error) {
       throw new PaygraphError(ErrorCode.SUBGRAPH_UNAVAILABLE, `${subgraph} is unavailable`, { subgraph, cause: String(error) });
     }

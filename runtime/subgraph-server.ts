@@ -18,6 +18,8 @@ import { createLogger, type Logger } from './logger';
 import { verifyRequest } from './signing';
 import { registerDbMetrics, metricsHandler } from './metrics';
 import type { MongoHandle } from './mongo';
+import { initObservability, observabilityPlugin, traceRequests } from './observability';
+import { readinessHandler, type ReadinessCheck } from './readiness';
 
 export interface SubgraphDefinition<TContext> {
   /** The subgraph's name: `accounts`, `payments`, `risk` or `compliance`. */
@@ -27,6 +29,8 @@ export interface SubgraphDefinition<TContext> {
   resolvers: GraphQLResolverMap<TContext>;
   /** Builds the per-request context (fresh DataLoaders) for a verified identity. */
   createContext(identity: Identity, requestId: string): TContext;
+  /** Readiness beyond the database (e.g. `eventBus`), reported by /readyz. */
+  readiness?: Record<string, ReadinessCheck>;
 }
 
 export interface SubgraphServerOptions {
@@ -70,6 +74,7 @@ export async function startSubgraphServer<TContext extends object>(
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
   const log = options.log ?? createLogger(definition.name);
+  initObservability(definition.name);
   const secret = internalSigningSecret();
   const requireSignature = options.requireSignature ?? true;
   const schema = buildSubgraphSchema({ typeDefs: loadTypeDefs(definition.schemaPath), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
@@ -106,6 +111,7 @@ export async function startSubgraphServer<TContext extends object>(
     ApolloServerPluginDrainHttpServer({ httpServer }),
     // We send no traces to Apollo's cloud; inline traces would only cost time on every request.
     ApolloServerPluginInlineTraceDisabled(),
+    observabilityPlugin(log),
     { async serverWillStart() { return { async drainServer() { await wsCleanup?.dispose(); } }; } },
   ];
   const apollo = new ApolloServer<TContext>({
@@ -123,14 +129,10 @@ export async function startSubgraphServer<TContext extends object>(
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: definition.name });
   });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await options.mongo.client.db('admin').command({ ping: 1 });
-      res.json({ status: 'ready', service: definition.name });
-    } catch (error) {
-      res.status(503).json({ status: 'unavailable', service: definition.name, reason: 'database unreachable' });
-    }
-  });
+  app.get('/readyz', readinessHandler(definition.name, {
+    database: async () => (await options.mongo.client.db('admin').command({ ping: 1 }), true),
+    ...definition.readiness,
+  }));
   app.get('/metrics', metricsHandler);
 
   type SignedRequest = IncomingMessage & { rawBody?: Buffer; identity?: Identity };
@@ -154,6 +156,7 @@ export async function startSubgraphServer<TContext extends object>(
       (req as SignedRequest).identity = verified.identity;
       next();
     },
+    traceRequests(),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = String(req.headers['x-request-id'] ?? '');

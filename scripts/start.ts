@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   console.log(`
 paygraph is running.
   gateway     ${gatewayUrl}   (HTTP and graphql-ws)
+  console     ${gatewayUrl.replace(/\/graphql$/, '')}/#token=${token}
+  graphiql    ${gatewayUrl.replace(/\/graphql$/, '')}/graphiql   (not in production)
+  metrics     /metrics, /healthz and /readyz on every process
   subgraphs   ${Object.entries(stack.subgraphUrls).map(([name, url]) => `${name} ${url}`).join('\n              ')}
   database    ${mongoUri ? 'MONGODB_URI' : `embedded FerretDB, data in ${dataDir}`}
   schemas     ${mongoUri ? '' : `MONGODB_URI=${stack.mongoUri} `}npm run schema:status   (registry: supergraph version, rejections)

@@ -43,6 +43,17 @@ describe.each(KINDS)('%s event bus', (kind, url) => {
     expect(await second).toHaveLength(3);
   });
 
+  test('reports itself connected once it carries messages, and not after close (readiness)', async () => {
+    const probe = createEventBus({ url, prefix });
+    const heard = nextMessage(probe, 'probe', 1);
+    await probe.ready();
+    probe.publish('probe', 'ping');
+    await heard;
+    expect(probe.connected()).toBe(true);
+    await probe.close();
+    if (kind !== 'in-process') expect(probe.connected()).toBe(false);
+  });
+
   test('topics are separate and unsubscribe stops delivery', async () => {
     const seen: unknown[] = [];
     const stop = b.subscribe('other', (m) => seen.push(m));

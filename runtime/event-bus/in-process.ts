@@ -18,6 +18,10 @@ export class InProcessEventBus implements EventBus {
 
   async ready(): Promise<void> {}
 
+  connected(): boolean {
+    return true;
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
   }

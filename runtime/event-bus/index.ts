@@ -16,6 +16,8 @@ export interface EventBus {
   subscribe(topic: string, handler: (message: unknown) => void): () => void;
   /** Resolves once every `subscribe` so far is active on the server (a publish after it reaches them). */
   ready(): Promise<void>;
+  /** Whether the bus can carry messages right now (readiness: /readyz). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 

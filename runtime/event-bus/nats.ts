@@ -14,11 +14,24 @@ export class NatsEventBus implements EventBus {
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
   private readonly commands = new PendingCommands();
+  private up = false;
 
   constructor(url: string, private readonly prefix: string) {
     const servers = url.replace(/^nats:\/\//, '');
     this.connection = connect({ servers, reconnect: true, maxReconnectAttempts: -1, name: 'paygraph' });
-    this.connection.catch(() => {});
+    this.connection.then((nc) => this.watchStatus(nc), () => {});
+  }
+
+  /** Tracks disconnects and reconnects: the client keeps retrying, readiness says when it is down. */
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    this.up = true;
+    void nc.closed().then(() => {
+      this.up = false;
+    });
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') this.up = false;
+      if (status.type === 'reconnect') this.up = true;
+    }
   }
 
   private subject(topic: string): string {
@@ -64,6 +77,10 @@ export class NatsEventBus implements EventBus {
 
   ready(): Promise<void> {
     return this.commands.ready();
+  }
+
+  connected(): boolean {
+    return this.up;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ export class RedisEventBus implements EventBus {
   private readonly subscriber: Redis;
   private readonly handlers = new TopicHandlers();
   private readonly commands = new PendingCommands();
+  private closing = false;
 
   constructor(url: string, private readonly prefix: string) {
     const options = { lazyConnect: false, maxRetriesPerRequest: 3, enableOfflineQueue: true };
@@ -54,7 +55,12 @@ export class RedisEventBus implements EventBus {
     return this.commands.ready();
   }
 
+  connected(): boolean {
+    return !this.closing && this.publisher.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     this.handlers.clear();
     await Promise.all([this.publisher.quit().catch(() => {}), this.subscriber.quit().catch(() => {})]);
   }

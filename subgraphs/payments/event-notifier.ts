@@ -17,6 +17,8 @@ export interface PaymentEventNotifier {
   publish(notice: PaymentEventNotice): void;
   /** Returns the unsubscribe function. */
   subscribe(listener: (notice: PaymentEventNotice) => void): () => void;
+  /** Whether notices reach other processes right now (readiness). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,9 @@ export class InProcessEventNotifier implements PaymentEventNotifier {
   subscribe(listener: (notice: PaymentEventNotice) => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
+  }
+  connected(): boolean {
+    return true;
   }
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
@@ -49,6 +54,9 @@ export class BusEventNotifier implements PaymentEventNotifier {
   }
   subscribe(listener: (notice: PaymentEventNotice) => void): () => void {
     return this.bus.subscribe(BusEventNotifier.TOPIC, (message) => listener(message as PaymentEventNotice));
+  }
+  connected(): boolean {
+    return this.bus.connected();
   }
   async close(): Promise<void> {
     await this.bus.close();

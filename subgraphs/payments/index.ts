@@ -10,6 +10,7 @@ import { PaymentService } from './payment-service';
 import { PaymentsRepository } from './repository';
 import { resolvers } from './resolvers';
 import { PaymentSaga } from './saga';
+import { countPaymentsByStatus } from './metrics';
 
 /** The payments subgraph: payment lifecycle, idempotency, refunds, cross-border, events. */
 export const paymentsSubgraph: SubgraphModule<PaymentsContext> = {
@@ -24,17 +25,20 @@ export const paymentsSubgraph: SubgraphModule<PaymentsContext> = {
     const saga = new PaymentSaga(repository, collaborators, notifier, config, log);
     const service = new PaymentService(repository, saga, collaborators, rates, config, log);
     saga.start();
+    const stopCounting = countPaymentsByStatus(repository);
     return {
       definition: {
         name: 'payments',
         schemaPath: join(__dirname, 'schema.graphql'),
         resolvers,
+        readiness: { eventBus: () => notifier.connected() },
         createContext: (identity, requestId) => ({
           identity, requestId, loaders: createLoaders(repository), repository, service, collaborators, notifier,
         }),
       },
       close: async () => {
         saga.stop();
+        stopCounting();
         await notifier.close();
       },
     };

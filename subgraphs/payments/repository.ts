@@ -259,6 +259,11 @@ export class PaymentsRepository {
     return this.events.find(query, { batchSize: limit }).sort({ sequence: 1 }).limit(limit).toArray();
   }
 
+  /** How many payments are in each status (the `paygraph_payments` gauge). */
+  async countByStatus(): Promise<{ _id: PaymentStatus; count: number }[]> {
+    return this.payments.aggregate<{ _id: PaymentStatus; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }]).toArray();
+  }
+
   async lastSequence(): Promise<number> {
     return (await this.lastEvent())?.sequence ?? 0;
   }

@@ -7,6 +7,7 @@ import type { PaymentEventNotifier } from './event-notifier';
 import { canSeePayment } from './payment-service';
 import type { EventFilter, PaymentEventDoc, PaymentsRepository } from './repository';
 import { validateId } from './rules';
+import { observeEventDelivery, openEventStreams } from './metrics';
 
 const PAGE = 100;
 /**
@@ -38,7 +39,9 @@ export function paymentEventStream(
   const unsubscribe = notifier.subscribe(poke);
   const timer = setInterval(poke, safetyPollMs());
   timer.unref();
+  openEventStreams.inc();
   const close = () => {
+    if (!done) openEventStreams.dec();
     done = true;
     unsubscribe();
     clearInterval(timer);
@@ -53,6 +56,7 @@ export function paymentEventStream(
         const event = buffer.shift();
         if (event) {
           last = event.sequence;
+          observeEventDelivery(event);
           return { value: event, done: false };
         }
         if (dirty) {

@@ -30,7 +30,7 @@ export interface TestStack extends RunningStack {
  * and a gateway process on free ports, on the run's embedded database, with databases of
  * their own (a unique prefix) so test files never share data.
  */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { stdio?: 'inherit' | 'pipe' } = {}): Promise<TestStack> {
   const dbPrefix = `e${randomBytes(4).toString('hex')}_`;
   const subgraphPorts = {} as Record<SubgraphName, number>;
   for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
@@ -39,7 +39,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     gatewayPort: await freePort(),
     subgraphPorts,
     env: { MONGODB_DB_PREFIX: dbPrefix, RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', NODE_ENV: 'test', ...env },
-    stdio: 'inherit',
+    // 'pipe' lets a test read the processes' log lines (stack.processes.get(name).stdout).
+    stdio: options.stdio ?? 'inherit',
   });
   const operatorToken = await signDevToken({ sub: 'test-operator', scope: ALL_SCOPES });
   return {

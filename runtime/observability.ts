@@ -1,0 +1,68 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from './logger';
+import { OperationNames } from './operation-names';
+import { requestIdFrom } from './request-context';
+import { collectProcessMetrics, errorCodeLabel, graphqlErrors, graphqlRequests, graphqlRequestSeconds } from './request-metrics';
+import { flushTelemetry, initTelemetry, nameRequestSpan, startServerRequest } from './telemetry';
+
+/** Process-wide: tracing when configured, process metrics. Called by every server at start. */
+export function initObservability(service: string): void {
+  initTelemetry(service);
+  collectProcessMetrics();
+}
+
+/**
+ * Express middleware for one incoming request: its request id (the caller's x-request-id or a
+ * new one, echoed back) and its span in the caller's W3C trace, active for everything the
+ * request does next. Mount it after body parsing: stream callbacks do not carry the context.
+ */
+export function traceRequests() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    // Later code (the GraphQL context) reads the id from the header: one id per request.
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const request = startServerRequest(`${req.method} ${req.baseUrl || req.path}`, req.headers, requestId);
+    // 'close' fires for answered and for aborted requests alike: the span always ends.
+    res.once('close', () => request.end(res.statusCode));
+    request.run(next);
+  };
+}
+
+/**
+ * Per GraphQL operation: request count, latency and errors by code (bounded labels), the
+ * trace span named after the operation, and one log line with the request and trace ids.
+ */
+export function observabilityPlugin(log: Logger): ApolloServerPlugin<any> {
+  const names = new OperationNames();
+  return {
+    async serverWillStart() {
+      // Apollo stops after draining requests: send the spans still batched before the process exits.
+      return { serverWillStop: flushTelemetry };
+    },
+    async requestDidStart(requestContext) {
+      const started = process.hrtime.bigint();
+      let operation = names.label(requestContext.request.operationName);
+      let type = 'unknown';
+      let failed = false;
+      return {
+        async didResolveOperation(resolved) {
+          type = resolved.operation?.operation ?? 'unknown';
+          operation = names.label(resolved.operationName ?? resolved.request.operationName);
+          nameRequestSpan(type, operation);
+        },
+        async didEncounterErrors({ errors }) {
+          failed = true;
+          for (const error of errors) graphqlErrors.inc({ code: errorCodeLabel(error) });
+        },
+        async willSendResponse() {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          graphqlRequests.inc({ operation, type, outcome: failed ? 'error' : 'ok' });
+          graphqlRequestSeconds.observe({ operation, type }, seconds);
+          log.info({ operation, type, ms: Math.round(seconds * 1000), outcome: failed ? 'error' : 'ok' }, 'graphql request');
+        },
+      };
+    },
+  };
+}

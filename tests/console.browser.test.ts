@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { graphqlRequest } from '../scripts/gateway-client';
+import { collectLogLines } from './support/log-lines';
+import { startTestStack, type TestStack } from './support/stack';
+
+/**
+ * The console in a real browser: Debian's Chromium (scripts/install-browser.sh) driven by
+ * playwright-core, which never downloads one. A payment created over HTTP must appear live
+ * in the feed; screenshots at phone and desktop widths must show a page, not a blank.
+ */
+const CHROMIUM = process.env.PAYGRAPH_CHROMIUM ?? '/usr/bin/chromium';
+const OUTPUT = join(__dirname, '..', 'test-output', 'console');
+
+let stack: TestStack;
+let context: BrowserContext;
+let page: Page;
+let origin: string;
+let userDataDir: string;
+const outsideRequests: string[] = [];
+const logs = new Map<string, ReturnType<typeof collectLogLines>>();
+
+async function data<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const result = await stack.graphql<T>(query, variables);
+  if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
+  return result.data;
+}
+
+async function account(name: string, deposit: string, tier = 'VERIFIED'): Promise<string> {
+  const { createCustomer } = await data('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
+    i: { name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com`, country: 'US' },
+  });
+  await data('mutation($i: SubmitKycInput!) { submitKyc(input: $i) { tier } }', { i: { customerId: createCustomer.id, tier } });
+  const { openAccount } = await data('mutation($i: OpenAccountInput!) { openAccount(input: $i) { id } }', { i: { customerId: createCustomer.id, currency: 'USD' } });
+  if (deposit !== '0') {
+    await data('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: openAccount.id, amount: { amount: deposit, currency: 'USD' }, idempotencyKey: `fund-${openAccount.id}` } });
+  }
+  return openAccount.id;
+}
+
+/** A screenshot "shows something" when it has many colours and is not one flat background. */
+function pictureStats(file: string): { width: number; height: number; colours: number; nonBackground: number } {
+  const png = PNG.sync.read(readFileSync(file));
+  const counts = new Map<number, number>();
+  for (let i = 0; i < png.data.length; i += 4) {
+    // 4 bits per channel: anti-aliasing noise does not count as variety.
+    const key = ((png.data[i] >> 4) << 8) | ((png.data[i + 1] >> 4) << 4) | (png.data[i + 2] >> 4);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const pixels = png.width * png.height;
+  const background = Math.max(...counts.values());
+  return { width: png.width, height: png.height, colours: counts.size, nonBackground: (pixels - background) / pixels };
+}
+
+async function screenshot(name: string): Promise<string> {
+  const file = join(OUTPUT, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+beforeAll(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  // Tracing is off here (no OTLP endpoint): the last test checks ids still cross processes.
+  stack = await startTestStack({ LOG_LEVEL: 'info' }, { stdio: 'pipe' });
+  for (const [name, child] of stack.processes) {
+    logs.set(name, collectLogLines(child.stdout));
+    child.stderr?.resume();
+  }
+  origin = new URL(stack.gatewayUrl).origin;
+  userDataDir = mkdtempSync(join(tmpdir(), 'paygraph-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1440, height: 900 },
+  });
+  // The console may reach the gateway and nothing else.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${origin}/`) || url.startsWith('data:')) return route.continue();
+    outsideRequests.push(url);
+    return route.abort();
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await stack?.stop();
+});
+
+test('a payment created over HTTP appears live in the feed; the page renders at phone and desktop widths', async () => {
+  const source = await account('Ines Livefeed', '2000.00');
+  const destination = await account('Tomas Watcher', '0');
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+
+  await page.goto(`${origin}/#token=${stack.operatorToken}`);
+  await page.waitForSelector('#connection[data-state="live"]');
+  // The token leaves the address bar at once (kept in sessionStorage only).
+  expect(page.url()).toBe(`${origin}/`);
+
+  const created = await graphqlRequest<{ createPayment: { id: string } }>(
+    stack.gatewayUrl,
+    'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }',
+    { i: { idempotencyKey: `console-${Date.now()}`, sourceAccountId: source, destinationAccountId: destination, amount: { amount: '1234.50', currency: 'USD' }, reference: 'Console demo' } },
+    stack.operatorToken,
+  );
+  expect(created.errors).toBeUndefined();
+  const id = created.data!.createPayment.id;
+
+  const item = page.locator(`.feed-item[data-payment-id="${id}"][data-status="SETTLED"]`);
+  await item.waitFor();
+  await expect(item.innerText()).resolves.toMatch(/1,234\.50\s*USD[\s\S]*Ines Livefeed\s*→\s*Tomas Watcher[\s\S]*risk\s*Low[\s\S]*compliance\s*Clear/);
+
+  // Its detail: fields from all four subgraphs and the event timeline.
+  await item.click();
+  const detail = page.locator(`.detail-panel[data-payment-id="${id}"]`);
+  await detail.waitFor();
+  const timeline = detail.locator('.timeline li');
+  await expect(timeline.count()).resolves.toBeGreaterThanOrEqual(2);
+  await expect(timeline.last().innerText()).resolves.toContain('Settled');
+  await expect(detail.innerText()).resolves.toMatch(/Console demo[\s\S]*Ines Livefeed[\s\S]*KYC Verified[\s\S]*Low[\s\S]*Clear/);
+
+  const desktop = await screenshot('desktop-1440x900');
+  await page.setViewportSize({ width: 390, height: 844 });
+  const phoneDetail = await screenshot('phone-390x844-detail');
+  await page.click('.back');
+  await page.locator(`.feed-item[data-payment-id="${id}"]`).waitFor();
+  const phone = await screenshot('phone-390x844-feed');
+
+  for (const [file, width, height] of [[desktop, 1440, 900], [phoneDetail, 390, 844], [phone, 390, 844]] as const) {
+    const stats = pictureStats(file);
+    expect({ width: stats.width, height: stats.height }).toEqual({ width, height });
+    expect(stats.colours).toBeGreaterThan(20);
+    expect(stats.nonBackground).toBeGreaterThan(0.1);
+  }
+  // Nothing horizontal scrolls on a phone.
+  await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(390);
+
+  // The live delivery was measured on the way.
+  const metrics = await (await fetch(stack.subgraphUrls.payments.replace(/\/graphql$/, '/metrics'))).text();
+  expect(Number(/^paygraph_event_delivery_lag_seconds_count (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+  // The console's feed holds a subscription open through the gateway to payments.
+  expect(Number(/^paygraph_payment_event_streams (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+
+  expect(errors).toEqual([]);
+  expect(outsideRequests).toEqual([]);
+});
+
+test('the review queue lets an operator with risk:review decide a held payment', async () => {
+  // Large, round and from a new account: risk holds it for review (see subgraphs/risk/rules.json).
+  const source = await account('Rita Reviewer', '60000.00', 'ENHANCED');
+  const destination = await account('Nils Newcomer', '0');
+  const created = await data<{ createPayment: { id: string; status: string } }>(
+    'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }',
+    { i: { idempotencyKey: `review-${Date.now()}`, sourceAccountId: source, destinationAccountId: destination, amount: { amount: '50000.00', currency: 'USD' } } },
+  );
+  expect(created.createPayment.status).toBe('REQUIRES_REVIEW');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.click('.tab[data-view="review"]');
+  const queued = page.locator(`#risk-queue [data-payment-id="${created.createPayment.id}"]`);
+  await queued.waitFor();
+  await screenshot('desktop-1440x900-review');
+  await queued.locator('button.approve').click();
+  await queued.waitFor({ state: 'detached' });
+  const { payment } = await data<{ payment: { riskAssessment: { review: { reviewer: string; decision: string } } } }>(
+    'query($id: ID!) { payment(id: $id) { riskAssessment { review { reviewer decision } } } }',
+    { id: created.createPayment.id },
+  );
+  expect(payment.riskAssessment.review).toEqual({ reviewer: 'test-operator', decision: 'APPROVE' });
+});
+
+test('an account shows its balance and ledger', async () => {
+  const id = await account('Lena Ledger', '250.75');
+  await page.click('.tab[data-view="accounts"]');
+  await page.fill('#account-id', id);
+  await page.click('#account-form button[type="submit"]');
+  const card = page.locator(`.account-card[data-account-id="${id}"]`);
+  await card.waitFor();
+  await expect(card.locator('.balance').innerText()).resolves.toMatch(/250\.75\s*USD/);
+  await expect(card.locator('.ledger tbody tr').first().innerText()).resolves.toMatch(/Credit[\s\S]*\+250\.75 USD/);
+});
+
+test('GraphiQL runs a query offline, from the gateway alone', async () => {
+  await page.goto(`${origin}/graphiql`);
+  await page.locator('.graphiql-execute-button').click();
+  await page.locator('.result-window').getByText('"edges"').waitFor();
+  expect(outsideRequests).toEqual([]);
+});
+
+test('without an OTLP endpoint the request id and the caller trace id still reach the subgraphs logs', async () => {
+  const traceId = randomBytes(16).toString('hex');
+  const requestId = `console-${randomBytes(4).toString('hex')}`;
+  const result = await graphqlRequest(stack.gatewayUrl, 'query Probe { payments(first: 1) { edges { node { id } } } }', {}, stack.operatorToken, {
+    'x-request-id': requestId,
+    traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+  });
+  expect(result.errors).toBeUndefined();
+  for (const name of ['gateway', 'payments']) {
+    const deadline = Date.now() + 10_000;
+    let line: Record<string, unknown> | undefined;
+    while (!(line = logs.get(name)!.lines.find((l) => l.requestId === requestId && l.msg === 'graphql request')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(line).toMatchObject({ traceId, operation: 'Probe' });
+  }
+});
