@@ -77,7 +77,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
-    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs),
+    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs, name),
   });
 
   const app = express();
