@@ -15,6 +15,7 @@ import { ErrorCode, PaygraphError } from '../runtime/errors';
 import { ANONYMOUS } from '../runtime/identity';
 import { createLogger, type Logger } from '../runtime/logger';
 import { metricsHandler } from '../runtime/metrics';
+import { readShutdownConfig } from '../runtime/shutdown';
 import { GraphQLError } from 'graphql';
 import { createIdentityVerifier } from './auth';
 import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
@@ -75,6 +76,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const armor = armorValidation(config.limits, config.production);
   const rateLimiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
+  const shutdown = readShutdownConfig();
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
     buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs, name),
@@ -100,7 +102,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     allowBatchedHttpRequests: false,
     plugins: [
       ...armor.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdown.drainMs }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -172,7 +174,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     httpServer,
     stop: async () => {
       const started = Date.now();
-      await subscriptions.close();
+      await subscriptions.close(shutdown.subscriptionsMs);
       log.info({ ms: Date.now() - started }, 'subscriptions completed');
       await apollo.stop();
       log.info({ ms: Date.now() - started }, 'http requests drained');

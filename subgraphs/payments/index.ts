@@ -34,7 +34,7 @@ export const paymentsSubgraph: SubgraphModule<PaymentsContext> = {
         }),
       },
       close: async () => {
-        saga.stop();
+        await saga.stop();
         await notifier.close();
       },
     };
