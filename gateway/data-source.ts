@@ -5,6 +5,7 @@ type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { HEADER_IDENTITY, signRequest } from '../runtime/signing';
 import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
+import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
 
@@ -43,6 +44,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       return await this.guard.run(!isMutation(document), () => super.process(options));
     } catch (error) {
       if (!(error instanceof SubgraphUnavailableError)) throw error;
+      countUnavailable(this.subgraph, error.reason);
       return { errors: unavailableErrors(this.subgraph, error.reason, document, options.request.variables) } as SubgraphResponse;
     }
   }
