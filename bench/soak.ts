@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const firstCursor: (string | null)[] = [];
     let resubscriptions = 0;
     let eventErrors = 0;
-    const clients = watched.map(() => createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 1000, retryWait: () => sleep(500) }));
+    const clients = watched.map(() => createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 1000, retryWait: async () => void (await sleep(500)) }));
     for (const [i, accountId] of watched.entries()) {
       const { account } = await graphqlData(url, 'query($id: ID!) { account(id: $id) { payments(first: 1) { edges { node { events { cursor } } } } } }', { id: accountId }, token);
       firstCursor.push(account.payments.edges[0]?.node.events.at(-1)?.cursor ?? null);
