@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
@@ -28,6 +28,8 @@ const EVENTS = 'subscription($a: ID, $after: String) { paymentStatusChanged(acco
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Sample {
+  /** Seconds since the load started. */
+  at: number;
   ms: number;
   outcome: string;
 }
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
       'down-seconds': { type: 'string', default: '5' },
       accounts: { type: 'string', default: '40' },
       subscribers: { type: 'string', default: '8' },
+      'query-clients': { type: 'string', default: '2' },
+      'payment-clients': { type: 'string', default: '2' },
     },
   });
   const durationMs = Number(values.minutes) * 60_000;
@@ -62,18 +66,23 @@ async function main(): Promise<void> {
     const accounts: string[] = [];
     for (let i = 0; i < Number(values.accounts); i++) accounts.push(await fundedAccount(url, token, `Soak Holder ${i}`, '100000.00'));
     const deposited = BigInt(accounts.length) * 10_000_000n;
-    console.log(`soak: ${values.minutes} min, a subgraph killed every ${values['kill-every']} s for ${values['down-seconds']} s, ${accounts.length} accounts, ${values.subscribers} subscribers`);
+    console.log(`soak: ${values.minutes} min, a subgraph killed every ${values['kill-every']} s for ${values['down-seconds']} s, ${accounts.length} accounts, ${values['payment-clients']} payment and ${values['query-clients']} query clients, ${values.subscribers} subscribers; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
 
-    const timed = async (kind: 'query' | 'mutation', run: () => Promise<{ errors?: { extensions?: { code?: string } }[] }>) => {
+    let loadStarted = Date.now();
+    const examples = new Map<string, string>();
+    const timed = async (kind: 'query' | 'mutation', run: () => Promise<{ errors?: { message: string; extensions?: { code?: string } }[] }>) => {
       const started = performance.now();
       let outcome = 'OK';
       try {
         const result = await run();
-        if (result.errors?.length) outcome = [...new Set(result.errors.map((e) => e.extensions?.code ?? 'NO_CODE'))].sort().join('+');
+        if (result.errors?.length) {
+          outcome = [...new Set(result.errors.map((e) => e.extensions?.code ?? 'NO_CODE'))].sort().join('+');
+          if (!examples.has(`${kind} ${outcome}`)) examples.set(`${kind} ${outcome}`, result.errors[0].message);
+        }
       } catch {
         outcome = 'NETWORK';
       }
-      samples[kind].push({ ms: performance.now() - started, outcome });
+      samples[kind].push({ at: (Date.now() - loadStarted) / 1000, ms: performance.now() - started, outcome });
     };
     let n = 0;
     const mutationWorker = async () => {
@@ -120,7 +129,8 @@ async function main(): Promise<void> {
     watched.forEach((_, i) => subscribe(i));
 
     const started = Date.now();
-    const workers = [...Array.from({ length: 3 }, mutationWorker), ...Array.from({ length: 4 }, (_, w) => queryWorker(w))];
+    loadStarted = started;
+    const workers = [...Array.from({ length: Number(values['payment-clients']) }, mutationWorker), ...Array.from({ length: Number(values['query-clients']) }, (_, w) => queryWorker(w))];
     const kills: string[] = [];
     const chaos = (async () => {
       for (let round = 0; Date.now() - started + killEveryMs <= durationMs; round++) {
@@ -130,13 +140,15 @@ async function main(): Promise<void> {
         const killedAt = Date.now();
         await sleep(downMs);
         await stack.restart(victim);
-        kills.push(`${victim} (back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s)`);
+        kills.push(`${victim} at ${((killedAt - started) / 1000).toFixed(0)} s (back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s)`);
       }
     })();
     await Promise.race([sleep(durationMs), chaos.then(() => sleep(Math.max(0, durationMs - (Date.now() - started))))]);
     running = false;
     await Promise.all([...workers, chaos]);
-    console.log(`killed: ${kills.join(', ') || 'none'}`);
+    console.log(`killed: ${kills.join(', ') || 'none'}; load average now ${loadavg()[0].toFixed(1)}`);
+    const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+    console.log(`gateway: ${metrics.split('\n').filter((l) => l.startsWith('paygraph_gateway_subgraph_unavailable_total{')).map((l) => l.replace('paygraph_gateway_subgraph_unavailable_total', '')).join(', ') || 'no unavailable fetches'}`);
 
     for (const kind of ['query', 'mutation'] as const) {
       const all = samples[kind];
@@ -144,8 +156,18 @@ async function main(): Promise<void> {
       for (const s of all) byOutcome.set(s.outcome, (byOutcome.get(s.outcome) ?? 0) + 1);
       const rates = [...byOutcome].sort((a, b) => b[1] - a[1]).map(([outcome, count]) => `${outcome} ${((100 * count) / all.length).toFixed(2)}%`);
       const ms = all.map((s) => s.ms);
+      if (process.env.SOAK_TIMELINE) {
+        for (let t = 0; t * 10 < durationMs / 1000; t++) {
+          const window = all.filter((s) => s.at >= t * 10 && s.at < t * 10 + 10);
+          const counts = new Map<string, number>();
+          for (const s of window) counts.set(s.outcome, (counts.get(s.outcome) ?? 0) + 1);
+          console.log(`  ${kind} ${t * 10}-${t * 10 + 10} s: ${JSON.stringify(Object.fromEntries(counts))}`);
+        }
+      }
       console.log(`${kind.padEnd(8)} ${all.length} requests (${(all.length / (durationMs / 1000)).toFixed(1)}/s): ${rates.join(', ')}; latency p50 ${percentile(ms, 50).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms, p99 ${percentile(ms, 99).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`);
     }
+
+    for (const [outcome, message] of examples) console.log(`  e.g. ${outcome}: ${message}`);
 
     // Let unfinished payments drain (the saga resumer), then audit.
     const data = <T = any>(query: string, variables: Record<string, unknown> = {}) => graphqlData<T>(url, query, variables, token);
