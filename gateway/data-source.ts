@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { parse } from 'graphql';
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { HEADER_IDENTITY, signRequest } from '../runtime/signing';
 import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
@@ -28,7 +29,8 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly guard: SubgraphGuard;
 
   constructor(url: string, secret: string, timeoutMs: number, readonly subgraph = new URL(url).host, resilience: ResilienceConfig = readResilienceConfig()) {
-    super({ url, fetcher: signingFetcher(secret, new URL(url).pathname, timeoutMs) });
+    // A subgraph's own timeout (e.g. RISK_TIMEOUT_MS) wins over the common SUBGRAPH_TIMEOUT_MS.
+    super({ url, fetcher: signingFetcher(secret, new URL(url).pathname, resilience.subgraphTimeoutMs[subgraph as SubgraphName] ?? timeoutMs) });
     this.guard = new SubgraphGuard(resilience);
   }
 

@@ -38,8 +38,10 @@ beforeAll(async () => {
       PAYGRAPH_EVENTS_SAFETY_POLL_MS: '60000',
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
       COMPLIANCE_AUDIT_POLL_MS: '0',
-      SUBGRAPH_TIMEOUT_MS: '5000',
-      INTERNAL_TIMEOUT_MS: '5000',
+      // Generous for a busy 2-core machine; risk alone gets a short one for the hang test.
+      SUBGRAPH_TIMEOUT_MS: '20000',
+      RISK_TIMEOUT_MS: '3000',
+      INTERNAL_TIMEOUT_MS: '15000',
     },
     { mongoUri: db.uri },
   );
@@ -136,6 +138,23 @@ test('a subgraph killed during fan-out query load: partial data with SUBGRAPH_UN
   const audit = await expectSoundBank();
   console.log('after the subgraph kill', audit.byStatus);
 }, 120_000);
+
+test('a subgraph that hangs (SIGSTOP): its fields time out with SUBGRAPH_UNAVAILABLE, the rest is served, and it recovers on SIGCONT', async () => {
+  const risk = stack.processes.get('risk')!;
+  risk.kill('SIGSTOP');
+  try {
+    const slow = await stack.graphql(FAN_OUT);
+    expect(slow.status).toBe(200);
+    expect(new Set(slow.errors?.map((e) => [e.extensions?.code, e.extensions?.reason].join(' ')))).toEqual(new Set(['SUBGRAPH_UNAVAILABLE timeout']));
+    for (const { node } of slow.data!.payments.edges as any[]) {
+      expect(node.riskAssessment).toBeNull();
+      expect(node.source.customer.name).toMatch(/^Resilient Holder/);
+    }
+  } finally {
+    risk.kill('SIGCONT');
+  }
+  await eventually(() => stack.graphql(FAN_OUT), (r) => r.status === 200 && !r.errors, 'recovery after SIGCONT', 10_000);
+}, 60_000);
 
 test('SIGTERM on a subgraph under mutation load: in-flight payments finish, it exits 0 within the grace period, and comes back', async () => {
   const payments = stack.processes.get('payments')!;

@@ -1,7 +1,12 @@
-import { envInt } from '../../runtime/config';
+import { envInt, SUBGRAPH_NAMES, type SubgraphName } from '../../runtime/config';
 
 /** How the gateway treats a subgraph that fails or stalls; read from the environment once. */
 export interface ResilienceConfig {
+  /**
+   * Fetch timeouts in ms for particular subgraphs, overriding SUBGRAPH_TIMEOUT_MS for them:
+   * env ACCOUNTS_TIMEOUT_MS, PAYMENTS_TIMEOUT_MS, RISK_TIMEOUT_MS, COMPLIANCE_TIMEOUT_MS (unset: the common one).
+   */
+  subgraphTimeoutMs: Partial<Record<SubgraphName, number>>;
   /** Extra attempts for a read (query or `_entities` fetch) that could not reach its subgraph; mutations are never retried. Env SUBGRAPH_RETRIES, default 2. */
   retries: number;
   /** First retry delay in ms; each further retry doubles it, with full jitter. Env SUBGRAPH_RETRY_BACKOFF_MS, default 50. */
@@ -16,7 +21,13 @@ export interface ResilienceConfig {
 }
 
 export function readResilienceConfig(): ResilienceConfig {
+  const subgraphTimeoutMs: Partial<Record<SubgraphName, number>> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const ms = envInt(`${name.toUpperCase()}_TIMEOUT_MS`, 0, { max: 600_000 });
+    if (ms > 0) subgraphTimeoutMs[name] = ms;
+  }
   return {
+    subgraphTimeoutMs,
     retries: envInt('SUBGRAPH_RETRIES', 2, { max: 10 }),
     retryBackoffMs: envInt('SUBGRAPH_RETRY_BACKOFF_MS', 50, { max: 10_000 }),
     breakerFailures: envInt('SUBGRAPH_BREAKER_FAILURES', 5, { min: 1, max: 1000 }),

@@ -17,7 +17,7 @@ export class SubgraphGuard {
   private readonly breaker: CircuitBreaker;
 
   constructor(
-    private readonly config: ResilienceConfig,
+    private readonly config: Pick<ResilienceConfig, 'retries' | 'retryBackoffMs' | 'breakerFailures' | 'breakerOpenMs'>,
     now?: () => number,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
