@@ -1,7 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse } from 'graphql';
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
-type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { HEADER_IDENTITY, signRequest } from '../runtime/signing';
@@ -9,6 +8,8 @@ import { readResilienceConfig, type ResilienceConfig } from './resilience/config
 import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
+
+type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 /** What every gateway request carries into the data sources. */
 export interface GatewayContext {
