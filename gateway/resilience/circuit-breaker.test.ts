@@ -52,3 +52,17 @@ test('a failed probe re-opens the circuit for another window', () => {
   advance(1000);
   expect(b.tryAcquire()).toBe(true);
 });
+
+test('a probe that does not report within a window lets one more probe through, no more', () => {
+  const { b, advance } = breaker();
+  for (let i = 0; i < 3; i++) b.onFailure();
+  advance(1000);
+  expect(b.tryAcquire()).toBe(true); // a slow probe, still out
+  advance(999);
+  expect(b.tryAcquire()).toBe(false);
+  advance(1);
+  expect(b.tryAcquire()).toBe(true); // the second probe
+  expect(b.tryAcquire()).toBe(false);
+  b.onSuccess();
+  expect(b.state).toBe('closed');
+});

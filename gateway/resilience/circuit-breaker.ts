@@ -14,12 +14,14 @@ export interface CircuitBreakerOptions {
  * One per subgraph: after `failureThreshold` consecutive failures it stops calling the
  * subgraph for `openMs` (callers fail fast instead of piling up on a dead host), then lets a
  * single probe through; the probe's outcome closes it again or re-opens it. With traffic,
- * recovery is noticed at most `openMs` plus one call after the subgraph returns.
+ * recovery is noticed at most `openMs` plus one call after the subgraph returns, and at most
+ * one call per `openMs` reaches a subgraph that is still down.
  */
 export class CircuitBreaker {
   private failures = 0;
   private openedAt = 0;
   private probing = false;
+  private probeStartedAt = 0;
   private current: CircuitState = 'closed';
   private readonly now: () => number;
 
@@ -39,9 +41,12 @@ export class CircuitBreaker {
       this.current = 'half-open';
       this.probing = false;
     }
-    // Half-open: exactly one probe at a time; everyone else fails fast until it reports.
-    if (this.probing) return false;
+    // Half-open: one probe at a time; everyone else fails fast until it reports. A probe still
+    // out after another window (a slow mutation, a hung host) does not hold the door shut: one
+    // more may go, so a recovered subgraph is noticed within about one window.
+    if (this.probing && this.now() - this.probeStartedAt < this.options.openMs) return false;
     this.probing = true;
+    this.probeStartedAt = this.now();
     return true;
   }
 
