@@ -70,6 +70,7 @@ async function main(): Promise<void> {
 
     let loadStarted = Date.now();
     const examples = new Map<string, string>();
+    let down: string | undefined;
     const timed = async (kind: 'query' | 'mutation', run: () => Promise<{ errors?: { message: string; extensions?: { code?: string } }[] }>) => {
       const started = performance.now();
       let outcome = 'OK';
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
         const result = await run();
         if (result.errors?.length) {
           outcome = [...new Set(result.errors.map((e) => e.extensions?.code ?? 'NO_CODE'))].sort().join('+');
-          if (!examples.has(`${kind} ${outcome}`)) examples.set(`${kind} ${outcome}`, result.errors[0].message);
+          const key = `${kind} ${outcome} while ${down ?? 'all were up'}`;
+          if (!examples.has(key)) examples.set(key, result.errors[0].message);
         }
       } catch {
         outcome = 'NETWORK';
@@ -140,9 +142,11 @@ async function main(): Promise<void> {
         await sleep(killEveryMs - downMs);
         const victim = SUBGRAPH_NAMES[round % SUBGRAPH_NAMES.length];
         stack.processes.get(victim)?.kill('SIGKILL');
+        down = `${victim} was down`;
         const killedAt = Date.now();
         await sleep(downMs);
         await stack.restart(victim);
+        down = undefined;
         outages.push({ from: (killedAt - started) / 1000, to: (Date.now() - started) / 1000 });
         kills.push(`${victim} at ${((killedAt - started) / 1000).toFixed(0)} s (back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s)`);
       }
