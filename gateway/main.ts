@@ -1,4 +1,5 @@
 import { createLogger } from '../runtime/logger';
+import { stopOnTerminationSignals } from '../runtime/shutdown';
 import { readGatewayConfig } from './config';
 import { startGateway } from './server';
 
@@ -7,16 +8,7 @@ const log = createLogger('gateway');
 startGateway(readGatewayConfig(), log).then(
   (gateway) => {
     log.info({ url: gateway.url }, 'gateway ready');
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      setTimeout(() => process.exit(1), Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000)).unref();
-      gateway.stop().then(() => process.exit(0), () => process.exit(1));
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    stopOnTerminationSignals(() => gateway.stop(), log);
   },
   (error: unknown) => {
     log.fatal({ err: error }, 'gateway failed to start');

@@ -15,6 +15,7 @@ import { ErrorCode, PaygraphError } from '../runtime/errors';
 import { ANONYMOUS } from '../runtime/identity';
 import { createLogger, type Logger } from '../runtime/logger';
 import { metricsHandler } from '../runtime/metrics';
+import { readShutdownConfig } from '../runtime/shutdown';
 import { GraphQLError } from 'graphql';
 import { createIdentityVerifier } from './auth';
 import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
@@ -80,11 +81,12 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const armor = armorValidation(config.limits, config.production);
   const rateLimiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
+  const shutdown = readShutdownConfig();
   // The supergraph comes from the schema registry or the file, and is hot-swapped (schema-services.ts).
   const schema = openGatewaySchema(config.schema, config.supergraphPath, log);
   const gateway = new ApolloGateway({
     supergraphSdl: schema.supergraph,
-    buildService: ({ name, url }) => observeSubgraph(name, new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs)),
+    buildService: ({ name, url }) => observeSubgraph(name, new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs, name)),
   });
 
   const app = express();
@@ -108,7 +110,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     plugins: [
       ...armor.plugins,
       observabilityPlugin(log),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdown.drainMs }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : [graphiqlLandingPage()]),
       ...schema.plugins,
     ],
@@ -186,7 +188,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     httpServer,
     stop: async () => {
       const started = Date.now();
-      await subscriptions.close();
+      await subscriptions.close(shutdown.subscriptionsMs);
       log.info({ ms: Date.now() - started }, 'subscriptions completed');
       await apollo.stop();
       log.info({ ms: Date.now() - started }, 'http requests drained');

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { subgraphPort, type SubgraphName } from './config';
 import { createLogger } from './logger';
+import { stopOnTerminationSignals } from './shutdown';
 import { connectMongo, type MongoHandle } from './mongo';
 import { publishSchemaOnStart } from '../schema/registry/publish-on-start';
 import { startSubgraphServer, type RunningSubgraph, type SubgraphDefinition } from './subgraph-server';
@@ -51,17 +52,7 @@ export function runSubgraphProcess<TContext extends object>(module: SubgraphModu
   startSubgraph(module).then(
     (running) => {
       log.info({ url: running.url }, `${module.name} subgraph ready`);
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'shutting down');
-        const force = setTimeout(() => process.exit(1), Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000));
-        force.unref();
-        running.stop().then(() => process.exit(0), () => process.exit(1));
-      };
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      stopOnTerminationSignals(() => running.stop(), log);
     },
     (error: unknown) => {
       log.fatal({ err: error }, `${module.name} failed to start`);

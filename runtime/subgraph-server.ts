@@ -17,6 +17,7 @@ import { ANONYMOUS, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
 import { verifyRequest } from './signing';
 import { registerDbMetrics, metricsHandler } from './metrics';
+import { readShutdownConfig } from './shutdown';
 import type { MongoHandle } from './mongo';
 import { initObservability, observabilityPlugin, traceRequests } from './observability';
 import { readinessHandler, type ReadinessCheck } from './readiness';
@@ -108,7 +109,7 @@ export async function startSubgraphServer<TContext extends object>(
   }
 
   const plugins: ApolloServerPlugin[] = [
-    ApolloServerPluginDrainHttpServer({ httpServer }),
+    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: readShutdownConfig().drainMs }),
     // We send no traces to Apollo's cloud; inline traces would only cost time on every request.
     ApolloServerPluginInlineTraceDisabled(),
     observabilityPlugin(log),

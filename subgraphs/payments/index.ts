@@ -37,7 +37,7 @@ export const paymentsSubgraph: SubgraphModule<PaymentsContext> = {
         }),
       },
       close: async () => {
-        saga.stop();
+        await saga.stop();
         stopCounting();
         await notifier.close();
       },

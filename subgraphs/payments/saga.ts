@@ -25,6 +25,8 @@ export class PaymentSaga {
   private readonly mutex = new KeyedMutex();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The resume pass running now, if any: stop() waits for it so no lease is left held. */
+  private resuming: Promise<unknown> | undefined;
 
   constructor(
     private readonly repository: PaymentsRepository,
@@ -342,17 +344,24 @@ export class PaymentSaga {
   }
 
   start(): void {
-    const run = () =>
-      this.resumeUnfinished().catch((error) => this.log.error({ err: error }, 'resume of unfinished payments failed'));
-    void run();
+    const run = () => {
+      // One pass at a time: a pass slowed by an outage must not be joined by the next tick's.
+      if (this.resuming || this.closed) return;
+      this.resuming = this.resumeUnfinished()
+        .catch((error) => this.log.error({ err: error }, 'resume of unfinished payments failed'))
+        .finally(() => (this.resuming = undefined));
+    };
+    run();
     if (this.config.resumeIntervalMs > 0) {
       this.timer = setInterval(run, this.config.resumeIntervalMs);
       this.timer.unref();
     }
   }
 
-  stop(): void {
+  /** No new resume pass; resolves when the running one has finished its current payment. */
+  async stop(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await this.resuming;
   }
 }

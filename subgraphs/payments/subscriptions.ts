@@ -10,6 +10,8 @@ import { validateId } from './rules';
 import { observeEventDelivery, openEventStreams } from './metrics';
 
 const PAGE = 100;
+/** Pause before re-reading the log after a failed read. */
+const READ_RETRY_MS = 250;
 /**
  * Re-read the log now and then even without a notification (a notifier across processes may
  * drop one). Env PAYGRAPH_EVENTS_SAFETY_POLL_MS, default 5000.
@@ -61,7 +63,15 @@ export function paymentEventStream(
         }
         if (dirty) {
           dirty = false;
-          buffer = await repository.eventsAfter(last, filter, PAGE);
+          try {
+            buffer = await repository.eventsAfter(last, filter, PAGE);
+          } catch {
+            // The database is away (restarting): keep the subscriber and read again shortly
+            // from the same sequence; nothing is skipped.
+            dirty = true;
+            await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
+            continue;
+          }
           if (buffer.length === PAGE) dirty = true;
           continue;
         }

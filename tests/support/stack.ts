@@ -28,14 +28,15 @@ export interface TestStack extends RunningStack {
 /**
  * The one helper that starts the whole graph for an end-to-end test: four subgraph processes
  * and a gateway process on free ports, on the run's embedded database, with databases of
- * their own (a unique prefix) so test files never share data.
+ * their own (a unique prefix) so test files never share data. `mongoUri` points it at
+ * another database (a resilience test restarting its own).
  */
-export async function startTestStack(env: Record<string, string> = {}, options: { stdio?: 'inherit' | 'pipe' } = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { stdio?: 'inherit' | 'pipe'; mongoUri?: string } = {}): Promise<TestStack> {
   const dbPrefix = `e${randomBytes(4).toString('hex')}_`;
   const subgraphPorts = {} as Record<SubgraphName, number>;
   for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
   const stack = await launchStack({
-    mongoUri: process.env.MONGODB_URI,
+    mongoUri: options.mongoUri ?? process.env.MONGODB_URI,
     gatewayPort: await freePort(),
     subgraphPorts,
     env: { MONGODB_DB_PREFIX: dbPrefix, RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', NODE_ENV: 'test', ...env },
