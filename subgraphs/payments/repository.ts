@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
+import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
@@ -183,7 +183,7 @@ export class PaymentsRepository {
   }
 
   async findPayments(ids: readonly string[]): Promise<PaymentDoc[]> {
-    return this.payments.find({ _id: { $in: [...ids] } }, { batchSize: ids.length + 1 }).toArray();
+    return findByIds(this.payments, ids);
   }
 
   /**
@@ -198,13 +198,29 @@ export class PaymentsRepository {
     return result.matchedCount === 1;
   }
 
-  async listPayments(filter: { accountId?: string; customerId?: string; statuses?: string[]; beforeId?: string }, limit: number): Promise<PaymentDoc[]> {
+  async listPayments(filter: { accountId?: string; customerId?: string; statuses?: string[]; beforeId?: string; ids?: string[] }, limit: number): Promise<PaymentDoc[]> {
+    if (filter.ids !== undefined) return this.listPaymentsByIds(filter.ids, filter, limit);
     const query: Filter<PaymentDoc> = {};
     if (filter.accountId !== undefined) query.accountIds = filter.accountId;
     if (filter.customerId !== undefined) query.customerIds = filter.customerId;
     if (filter.statuses?.length) query.status = { $in: filter.statuses as PaymentStatus[] };
     if (filter.beforeId !== undefined) query._id = { $lt: filter.beforeId };
     return this.payments.find(query, { batchSize: limit }).sort({ _id: -1 }).limit(limit).toArray();
+  }
+
+  /**
+   * The same page as listPayments, over named payments only: point reads by `_id`, with the
+   * other conditions applied here (a filtered query would scan the collection on FerretDB).
+   */
+  private async listPaymentsByIds(ids: string[], filter: { accountId?: string; customerId?: string; statuses?: string[]; beforeId?: string }, limit: number): Promise<PaymentDoc[]> {
+    const docs = await findByIds(this.payments, ids);
+    return docs
+      .filter((doc) => (filter.accountId === undefined || doc.accountIds.includes(filter.accountId))
+        && (filter.customerId === undefined || doc.customerIds.includes(filter.customerId))
+        && (!filter.statuses?.length || filter.statuses.includes(doc.status))
+        && (filter.beforeId === undefined || doc._id < filter.beforeId))
+      .sort((a, b) => (a._id < b._id ? 1 : a._id > b._id ? -1 : 0))
+      .slice(0, limit);
   }
 
   /** Payments a (re)started process must drive on or finish. */
