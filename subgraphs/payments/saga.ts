@@ -342,8 +342,15 @@ export class PaymentSaga {
   }
 
   start(): void {
-    const run = () =>
-      this.resumeUnfinished().catch((error) => this.log.error({ err: error }, 'resume of unfinished payments failed'));
+    // A sweep slower than the interval (a large collection on a store that scans) is not started twice.
+    let running: Promise<void> | null = null;
+    const run = () => {
+      running ??= this.resumeUnfinished()
+        .then(() => undefined, (error: unknown) => this.log.error({ err: error }, 'resume of unfinished payments failed'))
+        .finally(() => {
+          running = null;
+        });
+    };
     void run();
     if (this.config.resumeIntervalMs > 0) {
       this.timer = setInterval(run, this.config.resumeIntervalMs);
