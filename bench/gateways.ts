@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
 import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
 import { sumDbCommands } from '../runtime/metrics';
 import { launchStack, waitForUrl, type RunningStack } from '../scripts/stack';
+import { perRequest as cpuPerRequest, snapshot } from './gateways/cpu';
 import { benchSignature, withSubgraphUrls } from './gateways/identity';
 import { runLoad, type LoadRequest } from './gateways/load';
 import { formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
@@ -111,22 +113,43 @@ async function dbCommands(stack: RunningStack): Promise<Record<string, number>> 
   return Object.fromEntries(entries);
 }
 
-/**
- * Waits until the subgraphs' start-up work (the payments resume sweep, a full scan) is over:
- * until three point reads in a row answer quickly, at most 120 s. Measuring during it would
- * measure the sweep.
- */
-async function settle(paymentsUrl: string, secret: string, paymentId: string): Promise<void> {
-  const started = Date.now();
-  let quick = 0;
-  while (quick < 3 && Date.now() - started < 120_000) {
-    const body = JSON.stringify({ query: 'query($id: ID!) { payment(id: $id) { id } }', variables: { id: paymentId } });
-    const t = performance.now();
-    await fetch(paymentsUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...benchSignature(secret, paymentsUrl, body) }, body });
-    quick = performance.now() - t < 50 ? quick + 1 : 0;
-    if (quick < 3) await new Promise((resolve) => setTimeout(resolve, 500));
+/** Refuses to start over another run's processes: a stale server on a port would answer for ours. */
+async function assertPortsFree(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', () => reject(new Error(`port ${port} is in use: is another benchmark (or its leftovers) running?`)));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
   }
-  console.log(`subgraphs settled after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * Waits until no subgraph has sent a database command for a while: requests a run left in
+ * flight (the load stops sending, the servers go on working) must not run into the next one.
+ */
+async function drain(stack: RunningStack, maxMs = 90_000): Promise<void> {
+  const started = Date.now();
+  let last = JSON.stringify(await dbCommands(stack));
+  let quiet = 0;
+  while (quiet < 2 && Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = JSON.stringify(await dbCommands(stack));
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/** Database commands per request, exactly: a few requests one at a time, counters read around them. */
+async function commandsPerRequest(stack: RunningStack, url: string, next: () => LoadRequest, samples = 5): Promise<Record<string, number>> {
+  await drain(stack);
+  const before = await dbCommands(stack);
+  for (let i = 0; i < samples; i++) {
+    const request = next();
+    await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body })).text();
+  }
+  const after = await dbCommands(stack);
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, (after[name] - before[name]) / samples]));
 }
 
 async function main(): Promise<void> {
@@ -135,6 +158,9 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '6' },
       operations: { type: 'string', default: 'lookup,fan-out,createPayment' },
       clients: { type: 'string', default: CLIENTS.join(',') },
+      // One createPayment at this volume on FerretDB outlasts the subgraphs' internal timeouts
+      // (scans: see the README); more clients would only queue minutes of scans.
+      'mutation-clients': { type: 'string', default: '1' },
       targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
       profile: { type: 'boolean', default: false },
     },
@@ -144,6 +170,7 @@ async function main(): Promise<void> {
   const wantedOps = new Set(values.operations!.split(','));
   const wantedTargets = new Set(values.targets!.split(','));
   const started = Date.now();
+  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, ...Object.values(PORTS.subgraphs)]);
   const resultsDir = join(__dirname, 'results');
   // --profile: every server process writes a V8 CPU profile on exit (read them with DevTools or bench/gateways/profile-top.ts).
   const profileDir = join(resultsDir, 'profiles');
@@ -153,9 +180,9 @@ async function main(): Promise<void> {
     MONGODB_DB_PREFIX: DB_PREFIX,
     RATE_LIMIT_PER_SECOND: '1000000',
     RATE_LIMIT_BURST: '1000000',
-    // The resume sweep scans the payments collection (~25 s at 50,000 payments on FerretDB):
-    // it runs once at start, then not again during the measured minutes (see settle()).
-    PAYGRAPH_RESUME_INTERVAL_MS: '3600000',
+    // The payments resume sweep scans the whole collection on FerretDB (~25 s at 50,000
+    // payments), a core busy for half a minute; measured alongside, it would be measured.
+    PAYGRAPH_RESUME_SWEEP: 'false',
     ...(values.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
   };
 
@@ -177,10 +204,12 @@ async function main(): Promise<void> {
     const supergraphPath = join(mkdtempSync(join(tmpdir(), 'paygraph-bench-')), 'supergraph.graphql');
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, stack!.subgraphUrls[name]]));
     writeFileSync(supergraphPath, withSubgraphUrls(readFileSync(join(__dirname, '..', 'schema', 'supergraph.graphql'), 'utf8'), urls));
+    const pids: Record<string, number | undefined> = { ferretdb: db?.process.pid, ...Object.fromEntries([...stack.processes].map(([name, child]) => [name === 'gateway' ? 'paygraph' : name, child.pid])) };
     if (wantedTargets.has('apollo')) children.push(await startGatewayProcess('apollo-gateway.ts', PORTS.apollo, supergraphPath, processEnv));
+    if (wantedTargets.has('apollo')) pids.apollo = children[children.length - 1].pid;
     if (wantedTargets.has('hive')) children.push(await startGatewayProcess('hive-gateway.ts', PORTS.hive, supergraphPath, processEnv));
+    if (wantedTargets.has('hive')) pids.hive = children[children.length - 1].pid;
     console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    await settle(stack.subgraphUrls.payments, internalSigningSecret(), volume.paymentIds[0]);
 
     const token = await signDevToken({ sub: 'bench-operator', scope: ALL_SCOPES });
     const secret = internalSigningSecret();
@@ -206,15 +235,20 @@ async function main(): Promise<void> {
         if (t === 'direct') return { body, headers: benchSignature(secret, targetUrl(t), body) };
         return { body, headers: {} };
       };
-      // A short warm-up per target: query plans, JIT and connection pools, not measured.
-      for (const t of targets) await runLoad({ url: targetUrl(t), clients: 4, seconds: 1, timeoutSeconds: 30, nextRequest: () => request(t) });
-      for (const clients of clientCounts) {
+      // Warm-up (query plans, JIT, connection pools) doubles as the exact count of database commands.
+      const perRequest = new Map<TargetName, Record<string, number>>();
+      for (const t of targets) perRequest.set(t, await commandsPerRequest(stack, targetUrl(t), () => request(t), op.name === 'createPayment' ? 1 : 5));
+      const counts = op.name === 'createPayment' ? values['mutation-clients']!.split(',').map(Number) : clientCounts;
+      const drainMs = op.name === 'createPayment' ? 20_000 : 60_000;
+      for (const clients of counts) {
         for (const target of targets) {
-          const before = await dbCommands(stack);
-          const result = await runLoad({ url: targetUrl(target), clients, seconds, timeoutSeconds: 30, nextRequest: () => request(target) });
-          const after = await dbCommands(stack);
-          const perRequest = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, result.completed ? (after[name] - before[name]) / result.completed : 0]));
-          const m: Measurement = { operation: op.name, clients, target, ...result, dbCommandsPerRequest: perRequest };
+          await drain(stack, drainMs);
+          const cpuBefore = snapshot(pids);
+          const result = await runLoad({ url: targetUrl(target), clients, seconds, timeoutSeconds: 60, nextRequest: () => request(target) });
+          // Requests left in flight finish during the drain: their CPU belongs to this run.
+          await drain(stack, drainMs);
+          const cpu = cpuPerRequest(cpuBefore, snapshot(pids), result.completed);
+          const m: Measurement = { operation: op.name, clients, target, ...result, dbCommandsPerRequest: perRequest.get(target)!, cpuMsPerRequest: cpu };
           report.measurements.push(m);
           console.log(`${op.name} ${clients} clients ${target}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, errors ${m.errors}${m.firstError ? ` (first: ${m.firstError})` : ''}`);
         }

@@ -7,8 +7,10 @@ export interface Measurement extends LoadResult {
   operation: string;
   clients: number;
   target: string;
-  /** Database commands per completed request, by subgraph (all four subgraphs' counters read before and after). */
+  /** Database commands per request, by subgraph (counted over a few requests sent one at a time). */
   dbCommandsPerRequest: Record<string, number>;
+  /** CPU ms per completed request, by process (database, subgraphs, gateways), from /proc. */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -28,14 +30,21 @@ export function ratio(report: BenchReport, m: Measurement, other: string): numbe
 const fmt = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
 
 export function formatTable(report: BenchReport): string {
-  const header = ['operation', 'clients', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'x hive', 'x direct', 'db cmds/op'];
+  const header = ['operation', 'clients', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'x hive', 'x direct', 'cpu ms/op: db+subgraphs+gateway', 'db cmds/op'];
+  const subgraphs = ['accounts', 'payments', 'risk', 'compliance'];
+  const cpu = (m: Measurement) => {
+    const c = m.cpuMsPerRequest;
+    if (c.ferretdb === undefined) return '-';
+    const sub = subgraphs.reduce((sum, name) => sum + (c[name] ?? 0), 0);
+    return `${c.ferretdb.toFixed(0)}+${sub.toFixed(0)}+${m.target === 'direct' ? 0 : (c[m.target] ?? 0).toFixed(1)}`;
+  };
   const rows = report.measurements.map((m) => [
     m.operation, String(m.clients), m.target, fmt(m.requestsPerSecond, 1), fmt(m.p50Ms, 0), fmt(m.p99Ms, 0), String(m.errors),
-    fmt(ratio(report, m, 'hive')), fmt(ratio(report, m, 'direct')),
+    fmt(ratio(report, m, 'hive')), fmt(ratio(report, m, 'direct')), cpu(m),
     Object.entries(m.dbCommandsPerRequest).filter(([, n]) => n > 0.05).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(', ') || '0',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 || i === 9 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 || i === 10 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
