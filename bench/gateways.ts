@@ -197,6 +197,12 @@ async function main(): Promise<void> {
   }
   const children: ChildProcess[] = [];
   let stack: RunningStack | undefined;
+  // Interrupted (Ctrl-C, a timeout): stop what we started instead of leaving it on the ports.
+  const interrupted = () => {
+    void Promise.all(children.map(stopProcess)).then(() => stack?.stop()).then(() => db?.stop()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const volume = await seedVolume(mongoUri, DB_PREFIX, DEFAULT_VOLUME, (line) => console.log(line));
     if (!volume.seeded) console.log(`volume already seeded under ${DB_PREFIX}: ${volume.customerIds.length} customers, ${volume.accountIds.length} accounts, ${volume.paymentIds.length} payments`);
