@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { HEADER_IDENTITY, signRequest } from '../runtime/signing';
+import { subgraphFetch } from './subgraph-http';
 
 /** What every gateway request carries into the data sources. */
 export interface GatewayContext {
@@ -39,7 +40,7 @@ function signingFetcher(secret: string, path: string, timeoutMs: number): Fetche
     const identity = pending ? (JSON.parse(pending) as Identity) : ANONYMOUS;
     const body = init.body ?? '';
     Object.assign(headers, signRequest(secret, { method: init.method ?? 'POST', path, body, identity }));
-    const response = await fetch(url, { method: init.method ?? 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await subgraphFetch(url, { method: init.method ?? 'POST', headers, body, timeoutMs });
     return response.status === 400 ? relayGraphQLErrors(response) : response;
   }) as unknown as Fetcher;
 }
