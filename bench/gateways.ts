@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, ...Object.values(PORTS.subgraphs)]);
   const resultsDir = join(__dirname, 'results');
-  // --profile: every server process writes a V8 CPU profile on exit (read them with DevTools or bench/gateways/profile-top.ts).
+  // --profile: every server process writes a V8 CPU profile on exit (bench/gateways/profile-top.ts reads them).
   const profileDir = join(resultsDir, 'profiles');
   if (values.profile) mkdirSync(profileDir, { recursive: true });
   const processEnv: Record<string, string> = {
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     // The payments resume sweep scans the whole collection on FerretDB (~25 s at 50,000
     // payments), a core busy for half a minute; measured alongside, it would be measured.
     PAYGRAPH_RESUME_SWEEP: 'false',
-    ...(values.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    ...(values.profile ? { NODE_OPTIONS: `--require ${join(__dirname, 'gateways', 'cpu-profile.cjs')}`, BENCH_PROFILE_DIR: profileDir } : {}),
   };
 
   let db: EmbeddedDb | undefined;
