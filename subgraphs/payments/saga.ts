@@ -342,6 +342,7 @@ export class PaymentSaga {
   }
 
   start(): void {
+    if (!this.config.resumeSweep) return;
     // A sweep slower than the interval (a large collection on a store that scans) is not started twice.
     let running: Promise<void> | null = null;
     const run = () => {
