@@ -256,7 +256,7 @@ async function main(): Promise<void> {
           const cpu = cpuPerRequest(cpuBefore, snapshot(pids), result.completed);
           const m: Measurement = { operation: op.name, clients, target, ...result, dbCommandsPerRequest: perRequest.get(target)!, cpuMsPerRequest: cpu };
           report.measurements.push(m);
-          console.log(`${op.name} ${clients} clients ${target}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, errors ${m.errors}${m.firstError ? ` (first: ${m.firstError})` : ''}`);
+          console.log(`${op.name} ${clients} clients ${target}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, errors ${m.errors}, ${m.unanswered} unanswered at the end${m.firstError ? ` (first: ${m.firstError})` : ''}`);
         }
       }
     }

@@ -13,7 +13,7 @@ interface AutocannonRequest {
   onResponse?: (status: number, body: string) => void;
 }
 interface AutocannonResult {
-  requests: { average: number; total: number };
+  requests: { average: number; total: number; sent: number };
   latency: { p50: number; p99: number; average: number };
   errors: number;
   timeouts: number;
@@ -38,6 +38,8 @@ export interface LoadResult {
   p99Ms: number;
   /** Transport errors, timeouts, non-2xx answers and GraphQL errors together. */
   errors: number;
+  /** Requests sent but not answered when the run ended (still in flight, not counted as errors). */
+  unanswered: number;
   /** The first GraphQL or HTTP error seen, to say what went wrong. */
   firstError: string | null;
 }
@@ -74,6 +76,7 @@ export async function runLoad(options: { url: string; clients: number; seconds: 
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx + graphqlErrors,
+    unanswered: Math.max(0, result.requests.sent - result['2xx'] - result.non2xx - result.errors - result.timeouts),
     firstError,
   };
 }

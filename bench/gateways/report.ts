@@ -39,7 +39,8 @@ export function formatTable(report: BenchReport): string {
     return `${c.ferretdb.toFixed(0)}+${sub.toFixed(0)}+${m.target === 'direct' ? 0 : (c[m.target] ?? 0).toFixed(1)}`;
   };
   const rows = report.measurements.map((m) => [
-    m.operation, String(m.clients), m.target, fmt(m.requestsPerSecond, 1), fmt(m.p50Ms, 0), fmt(m.p99Ms, 0), String(m.errors),
+    m.operation, String(m.clients), m.target, fmt(m.requestsPerSecond, 1), fmt(m.p50Ms, 0), fmt(m.p99Ms, 0),
+    m.completed === 0 ? `${m.errors} (none answered)` : String(m.errors),
     fmt(ratio(report, m, 'hive')), fmt(ratio(report, m, 'direct')), cpu(m),
     Object.entries(m.dbCommandsPerRequest).filter(([, n]) => n > 0.05).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(', ') || '0',
   ]);
