@@ -10,6 +10,7 @@ import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
 
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+import { subgraphFetch, type SubgraphRequest } from './subgraph-http';
 
 /** What every gateway request carries into the data sources. */
 export interface GatewayContext {
@@ -69,7 +70,7 @@ function signingFetcher(secret: string, path: string, timeoutMs: number): Fetche
     const identity = pending ? (JSON.parse(pending) as Identity) : ANONYMOUS;
     const body = init.body ?? '';
     Object.assign(headers, signRequest(secret, { method: init.method ?? 'POST', path, body, identity }));
-    const response = await fetchOrUnavailable(url, { method: init.method ?? 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchOrUnavailable(url, { method: init.method ?? 'POST', headers, body, timeoutMs });
     return response.status === 400 ? relayGraphQLErrors(response) : response;
   }) as unknown as Fetcher;
 }
@@ -81,17 +82,15 @@ const GATEWAY_STATUSES = new Set([502, 503, 504]);
  * timeout or a 502/503/504 is a SubgraphUnavailableError (retried for reads, counted by the
  * breaker); any other answer is handed on as it came.
  */
-async function fetchOrUnavailable(url: string, init: RequestInit): Promise<Response> {
+async function fetchOrUnavailable(url: string, init: SubgraphRequest): Promise<Response> {
   let response: Response;
-  let text: string;
   try {
-    response = await fetch(url, init);
-    text = await response.text();
+    response = await subgraphFetch(url, init);
   } catch (error) {
-    throw new SubgraphUnavailableError(init.signal?.aborted ? 'timeout' : 'unreachable', error);
+    throw new SubgraphUnavailableError((error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable', error);
   }
   if (GATEWAY_STATUSES.has(response.status)) throw new SubgraphUnavailableError('overloaded');
-  return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return response;
 }
 
 /**

@@ -11,7 +11,8 @@ let stack: TestStack;
 
 beforeAll(async () => {
   // Background work (the audit poller, the resume sweep) off, so command counts are the query's alone.
-  stack = await startTestStack({ COMPLIANCE_AUDIT_POLL_MS: '0', PAYGRAPH_RESUME_INTERVAL_MS: '0' });
+  // `$in` batches (MongoDB's way) so the N+1 proof counts one query per batch on FerretDB too.
+  stack = await startTestStack({ COMPLIANCE_AUDIT_POLL_MS: '0', PAYGRAPH_RESUME_INTERVAL_MS: '0', MONGODB_ID_READS: 'in' });
 }, 180_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,7 +21,8 @@ function cacheRoot(): string {
 
 export function binaryPath(): string {
   const digest = createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) digest.update(readFileSync(join(SOURCE_DIR, file)));
+  const sources = readdirSync(SOURCE_DIR).filter((file) => file.endsWith('.go')).sort();
+  for (const file of [...sources, 'go.mod', 'go.sum']) digest.update(readFileSync(join(SOURCE_DIR, file)));
   return join(cacheRoot(), `ferretdb-${FERRETDB_VERSION}-${digest.digest('hex').slice(0, 12)}`, 'paygraph-ferretdb');
 }
 

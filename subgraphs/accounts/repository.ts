@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { findByIds } from '../../runtime/mongo';
 import { depositRequestId, ledgerEntryId, systemAccountKey } from './ids';
 import type { AccountStatus, LedgerDirection, LedgerPosition, SystemAccountPurpose } from './ledger';
 
@@ -101,7 +102,7 @@ export class AccountsRepository {
   }
 
   findCustomersByIds(ids: readonly string[]): Promise<CustomerDoc[]> {
-    return this.customers.find({ _id: { $in: [...ids] } }, { batchSize: ids.length + 1 }).toArray();
+    return findByIds(this.customers, ids);
   }
 
   // Accounts
@@ -111,7 +112,7 @@ export class AccountsRepository {
   }
 
   findAccountsByIds(ids: readonly string[]): Promise<AccountDoc[]> {
-    return this.accounts.find({ _id: { $in: [...ids] } }, { batchSize: ids.length + 1 }).toArray();
+    return findByIds(this.accounts, ids);
   }
 
   findAccountsByCustomerIds(customerIds: readonly string[]): Promise<AccountDoc[]> {

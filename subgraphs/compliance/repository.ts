@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
+import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
 import type { AmlCaseKind, AmlFinding, ScreenedPayment } from './aml';
 import { GENESIS_HASH, hashRecord, toAuditData, type ChainRecord } from './audit-chain';
@@ -111,7 +111,7 @@ export class ComplianceRepository {
   // --- KYC -----------------------------------------------------------------------------
 
   async profilesFor(customerIds: readonly string[]): Promise<KycProfileRecord[]> {
-    return this.profiles.find({ _id: { $in: [...customerIds] } }, { batchSize: customerIds.length + 1 }).toArray();
+    return findByIds(this.profiles, customerIds);
   }
 
   async profileFor(customerId: string): Promise<KycProfileRecord | null> {
@@ -152,7 +152,7 @@ export class ComplianceRepository {
   // --- checks --------------------------------------------------------------------------
 
   async checksFor(paymentIds: readonly string[]): Promise<ComplianceCheckRecord[]> {
-    return this.checks.find({ paymentId: { $in: [...paymentIds] } }, { batchSize: paymentIds.length + 1 }).toArray();
+    return findByIds(this.checks, paymentIds.map(checkIdFor));
   }
 
   async checkFor(paymentId: string): Promise<ComplianceCheckRecord | null> {

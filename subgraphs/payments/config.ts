@@ -1,4 +1,4 @@
-import { ConfigError, envInt, envOptional } from '../../runtime/config';
+import { ConfigError, envBool, envInt, envOptional } from '../../runtime/config';
 import { parseDecimal } from '../../runtime/money';
 import type { ApprovalThresholds } from './rules';
 
@@ -18,6 +18,11 @@ export interface PaymentsConfig {
   /** How often unfinished payments are looked for and resumed (PAYGRAPH_RESUME_INTERVAL_MS, default 15000; 0 = only at start). */
   resumeIntervalMs: number;
   /**
+   * Whether the sweep runs at all (PAYGRAPH_RESUME_SWEEP, default true). Off only where another
+   * instance sweeps, or in the gateway benchmark: on FerretDB a sweep scans every payment.
+   */
+  resumeSweep: boolean;
+  /**
    * TEST ONLY (the crash-resume test): PAYGRAPH_CRASH_AFTER_STEP=risk|compliance|debit makes the
    * process exit(137) right after that saga step is persisted. Never set it in production.
    */
@@ -36,6 +41,7 @@ export function loadPaymentsConfig(): PaymentsConfig {
     approvals: { singleUsdMinor: single, dualUsdMinor: dual },
     leaseMs: envInt('PAYGRAPH_SAGA_LEASE_MS', 30_000, { min: 100 }),
     resumeIntervalMs: envInt('PAYGRAPH_RESUME_INTERVAL_MS', 15_000),
+    resumeSweep: envBool('PAYGRAPH_RESUME_SWEEP', true),
     crashAfterStep: crash as CrashStep | undefined,
   };
 }

@@ -91,6 +91,31 @@ describe('payment lifecycle', () => {
     const hidden = expectOk(await payments(`query($id: ID!) { payment(id: $id) { id } }`, { id: own.id }, customerIdentity(c.customerId))) as { payment: null };
     expect(hidden.payment).toBeNull();
   });
+
+  test('payments by ids: newest first, paged, other filters applied, another customer\'s left out', async () => {
+    const a = await fundedCustomer(stack, { USD: '100.00' });
+    const b = await fundedCustomer(stack, { USD: '0' });
+    const c = await fundedCustomer(stack, { USD: '100.00' });
+    const mine: PaymentOut[] = [];
+    for (let i = 0; i < 3; i++) mine.push(await pay({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: `${i + 1}.00`, currency: 'USD' } }));
+    const theirs = await pay({ sourceAccountId: c.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '1.00', currency: 'USD' } });
+    const byIds = `query($ids: [ID!], $first: Int, $after: String, $a: ID) { payments(filter: { ids: $ids, accountId: $a }, first: $first, after: $after) {
+      edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+    type Page = { payments: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const ids = [...mine.map((p) => p.id), theirs.id, 'pay_000000000000000000000000'];
+    const newestFirst = [theirs.id, ...mine.map((p) => p.id).reverse()];
+    const first = expectOk(await payments(byIds, { ids, first: 3 })) as Page;
+    expect(first.payments.edges.map((e) => e.node.id)).toEqual(newestFirst.slice(0, 3));
+    expect(first.payments.pageInfo.hasNextPage).toBe(true);
+    const rest = expectOk(await payments(byIds, { ids, first: 3, after: first.payments.pageInfo.endCursor })) as Page;
+    expect(rest.payments.edges.map((e) => e.node.id)).toEqual(newestFirst.slice(3));
+    const ofA = expectOk(await payments(byIds, { ids, a: a.accounts.USD })) as Page;
+    expect(ofA.payments.edges.map((e) => e.node.id)).toEqual(mine.map((p) => p.id).reverse());
+    const asA = expectOk(await payments(byIds, { ids }, customerIdentity(a.customerId))) as Page;
+    expect(asA.payments.edges.map((e) => e.node.id)).toEqual(mine.map((p) => p.id).reverse());
+    expect(errorCodes(await payments(byIds, { ids: Array.from({ length: 101 }, () => mine[0].id) }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await payments(byIds, { ids: ['acc_000000000000000000000000'] }))).toEqual(['BAD_USER_INPUT']);
+  });
 });
 
 describe('idempotency', () => {

@@ -13,6 +13,9 @@ import { subscribePaymentStatusChanged } from './subscriptions';
 
 type Args = Record<string, unknown>;
 
+/** A page by ids is a handful of point reads; a bound keeps it one. */
+const MAX_FILTER_IDS = 100;
+
 function connection(docs: PaymentDoc[], limit: number) {
   const page = docs.slice(0, limit);
   return {
@@ -45,12 +48,16 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     payments: async (_: unknown, args: Args, ctx: PaymentsContext) => {
       requireScope(ctx.identity, 'payments:read');
       const limit = validateFirst(args.first);
-      const filter = (args.filter ?? {}) as { status?: unknown; accountId?: unknown };
+      const filter = (args.filter ?? {}) as { status?: unknown; accountId?: unknown; ids?: unknown };
       const statuses = filter.status === undefined || filter.status === null ? undefined : (filter.status as unknown[]);
       if (statuses && !statuses.every(isPaymentStatus)) throw badInput('unknown payment status', { field: 'filter.status' });
       const accountId = filter.accountId === undefined || filter.accountId === null ? undefined : validateId(filter.accountId, 'filter.accountId');
+      const ids = filter.ids === undefined || filter.ids === null ? undefined : (filter.ids as unknown[]);
+      if (ids && ids.length > MAX_FILTER_IDS) throw badInput(`filter.ids takes at most ${MAX_FILTER_IDS} ids`, { field: 'filter.ids' });
       const beforeId = args.after === undefined || args.after === null ? undefined : decodePaymentCursor(args.after);
-      const docs = await ctx.repository.listPayments({ accountId, customerId: customerScope(ctx), statuses: statuses as string[] | undefined, beforeId }, limit + 1);
+      const docs = await ctx.repository.listPayments({
+        accountId, customerId: customerScope(ctx), statuses: statuses as string[] | undefined, beforeId, ids: ids?.map((id) => validateId(id, 'filter.ids', 'pay_')),
+      }, limit + 1);
       return connection(docs, limit);
     },
     paymentEventsAfter: async (_: unknown, args: Args, ctx: PaymentsContext) => {

@@ -344,6 +344,7 @@ export class PaymentSaga {
   }
 
   start(): void {
+    if (!this.config.resumeSweep) return;
     const run = () => {
       // One pass at a time: a pass slowed by an outage must not be joined by the next tick's.
       if (this.resuming || this.closed) return;

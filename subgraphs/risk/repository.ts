@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
+import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import type { RiskAlertRecord } from './alerts';
 import type { RiskDecision, RiskLevel } from './rules';
 
@@ -60,7 +60,7 @@ export class RiskRepository {
   }
 
   async findByPaymentIds(paymentIds: readonly string[]): Promise<AssessmentRecord[]> {
-    return this.assessments.find({ paymentId: { $in: [...paymentIds] } }, { batchSize: paymentIds.length + 1 }).toArray();
+    return findByIds(this.assessments, paymentIds.map(assessmentIdFor));
   }
 
   async findByPaymentId(paymentId: string): Promise<AssessmentRecord | null> {

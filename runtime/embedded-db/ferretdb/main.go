@@ -65,6 +65,8 @@ func main() {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
+	// Reads by _id would scan their table without it (see id_index.go).
+	go keepIDLookupsIndexed(ctx, dir, time.Second, logger)
 
 	uri := f.MongoDBURI()
 	if err := waitForListener(uri, 10*time.Second); err != nil {

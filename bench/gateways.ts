@@ -1,0 +1,283 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { internalSigningSecret, SUBGRAPH_NAMES, type SubgraphName } from '../runtime/config';
+import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
+import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
+import { sumDbCommands } from '../runtime/metrics';
+import { launchStack, waitForUrl, type RunningStack } from '../scripts/stack';
+import { perRequest as cpuPerRequest, snapshot } from './gateways/cpu';
+import { benchSignature, withSubgraphUrls } from './gateways/identity';
+import { runLoad, type LoadRequest } from './gateways/load';
+import { formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
+import { DEFAULT_VOLUME, seedVolume, type SeededVolume } from './volume-seed';
+
+/**
+ * `npm run bench`: our gateway beside plain Apollo Gateway and Hive Gateway, in front of the
+ * same four subgraph processes on the same seeded volume, and the subgraph itself where an
+ * operation needs only one. Every target runs in its own process; rates measured side by side
+ * in one run are compared as ratios (the machine is shared, absolute figures are noisy).
+ * Prints a table and writes JSON and a PNG chart under bench/results/. Asserts nothing.
+ */
+const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
+const DB_PREFIX = 'paygraph_bench_';
+const CLIENTS = [1, 20, 100];
+
+type TargetName = 'paygraph' | 'apollo' | 'hive' | 'direct';
+
+interface Operation {
+  name: string;
+  /** The subgraph that alone answers it, for the direct target. */
+  direct?: SubgraphName;
+  /** Builds the next request body (new ids or keys each time). */
+  body(): string;
+}
+
+const LOOKUP = 'query Lookup($id: ID!) { account(id: $id) { id currency status customer { id name email country } } }';
+const FAN_OUT = `query FanOut($ids: [ID!]) { payments(filter: { ids: $ids }, first: 20) { edges { node {
+  id status amount { amount currency } createdAt
+  source { id currency customer { id name country } }
+  riskAssessment { level }
+  complianceCheck { status }
+} } } }`;
+const CREATE = 'mutation Create($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }';
+
+function operations(volume: SeededVolume, runId: string): Operation[] {
+  const pick = <T>(values: T[]) => values[Math.floor(Math.random() * values.length)];
+  let created = 0;
+  return [
+    { name: 'lookup', direct: 'accounts', body: () => JSON.stringify({ query: LOOKUP, variables: { id: pick(volume.accountIds) } }) },
+    {
+      name: 'fan-out',
+      body: () => {
+        const start = Math.floor(Math.random() * (volume.paymentIds.length - 20));
+        return JSON.stringify({ query: FAN_OUT, variables: { ids: volume.paymentIds.slice(start, start + 20) } });
+      },
+    },
+    {
+      name: 'createPayment',
+      direct: 'payments',
+      body: () => {
+        // Spread over the seeded accounts, so writers rarely meet on one account's ledger.
+        const source = Math.floor(Math.random() * volume.accountIds.length);
+        const destination = (source + 2 + 2 * Math.floor(Math.random() * 1000)) % volume.accountIds.length;
+        return JSON.stringify({
+          query: CREATE,
+          variables: { input: { idempotencyKey: `bench-${runId}-${++created}`, sourceAccountId: volume.accountIds[source], destinationAccountId: volume.accountIds[destination], amount: { amount: '1.00', currency: 'USD' } } },
+        });
+      },
+    },
+  ];
+}
+
+/** Starts a comparison gateway as its own process and waits for its READY line. */
+async function startGatewayProcess(entry: string, port: number, supergraphPath: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'gateways', entry)], {
+    cwd: join(__dirname, '..'),
+    env: { ...process.env, ...env, BENCH_GATEWAY_PORT: String(port), BENCH_SUPERGRAPH_PATH: supergraphPath },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} not ready after 60 s`)), 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (chunk.includes('READY')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${entry} exited with code ${code}`)));
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function dbCommands(stack: RunningStack): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    SUBGRAPH_NAMES.map(async (name) => {
+      const text = await (await fetch(stack.subgraphUrls[name].replace(/\/graphql$/, '/metrics'))).text();
+      return [name, sumDbCommands(text, `${DB_PREFIX}${name}`)] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Refuses to start over another run's processes: a stale server on a port would answer for ours. */
+async function assertPortsFree(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', () => reject(new Error(`port ${port} is in use: is another benchmark (or its leftovers) running?`)));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
+  }
+}
+
+/**
+ * Waits until no subgraph has sent a database command for a while: requests a run left in
+ * flight (the load stops sending, the servers go on working) must not run into the next one.
+ */
+async function drain(stack: RunningStack, maxMs = 90_000): Promise<void> {
+  const started = Date.now();
+  let last = JSON.stringify(await dbCommands(stack));
+  let quiet = 0;
+  while (quiet < 2 && Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = JSON.stringify(await dbCommands(stack));
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/** Database commands per request, exactly: a few requests one at a time, counters read around them. */
+async function commandsPerRequest(stack: RunningStack, url: string, next: () => LoadRequest, samples = 5): Promise<Record<string, number>> {
+  await drain(stack);
+  const before = await dbCommands(stack);
+  for (let i = 0; i < samples; i++) {
+    const request = next();
+    await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body })).text();
+  }
+  const after = await dbCommands(stack);
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, (after[name] - before[name]) / samples]));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '6' },
+      operations: { type: 'string', default: 'lookup,fan-out,createPayment' },
+      clients: { type: 'string', default: CLIENTS.join(',') },
+      // One createPayment at this volume on FerretDB outlasts the subgraphs' internal timeouts
+      // (scans: see the README); more clients would only queue minutes of scans.
+      'mutation-clients': { type: 'string', default: '1' },
+      targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
+      profile: { type: 'boolean', default: false },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const clientCounts = values.clients!.split(',').map(Number);
+  const wantedOps = new Set(values.operations!.split(','));
+  const wantedTargets = new Set(values.targets!.split(','));
+  const started = Date.now();
+  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, ...Object.values(PORTS.subgraphs)]);
+  const resultsDir = join(__dirname, 'results');
+  // --profile: every server process writes a V8 CPU profile on exit (bench/gateways/profile-top.ts reads them).
+  const profileDir = join(resultsDir, 'profiles');
+  if (values.profile) mkdirSync(profileDir, { recursive: true });
+  const processEnv: Record<string, string> = {
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    MONGODB_DB_PREFIX: DB_PREFIX,
+    RATE_LIMIT_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    // The payments resume sweep scans the whole collection on FerretDB (~25 s at 50,000
+    // payments), a core busy for half a minute; measured alongside, it would be measured.
+    PAYGRAPH_RESUME_SWEEP: 'false',
+    ...(values.profile ? { NODE_OPTIONS: `--require ${join(__dirname, 'gateways', 'cpu-profile.cjs')}`, BENCH_PROFILE_DIR: profileDir } : {}),
+  };
+
+  let db: EmbeddedDb | undefined;
+  let mongoUri = process.env.MONGODB_URI;
+  if (!mongoUri) {
+    const dataDir = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'paygraph-bench-volume');
+    mkdirSync(dataDir, { recursive: true });
+    db = await startEmbeddedDb({ dataDir });
+    mongoUri = db.uri;
+    console.log(`embedded FerretDB at ${mongoUri}, data in ${dataDir}`);
+  }
+  const children: ChildProcess[] = [];
+  let stack: RunningStack | undefined;
+  // Interrupted (Ctrl-C, a timeout): stop what we started instead of leaving it on the ports.
+  const interrupted = () => {
+    void Promise.all(children.map(stopProcess)).then(() => stack?.stop()).then(() => db?.stop()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const volume = await seedVolume(mongoUri, DB_PREFIX, DEFAULT_VOLUME, (line) => console.log(line));
+    if (!volume.seeded) console.log(`volume already seeded under ${DB_PREFIX}: ${volume.customerIds.length} customers, ${volume.accountIds.length} accounts, ${volume.paymentIds.length} payments`);
+    stack = await launchStack({ mongoUri, gatewayPort: PORTS.paygraph, subgraphPorts: PORTS.subgraphs, env: processEnv, stdio: 'inherit' });
+    const supergraphPath = join(mkdtempSync(join(tmpdir(), 'paygraph-bench-')), 'supergraph.graphql');
+    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, stack!.subgraphUrls[name]]));
+    writeFileSync(supergraphPath, withSubgraphUrls(readFileSync(join(__dirname, '..', 'schema', 'supergraph.graphql'), 'utf8'), urls));
+    const pids: Record<string, number | undefined> = { ferretdb: db?.process.pid, ...Object.fromEntries([...stack.processes].map(([name, child]) => [name === 'gateway' ? 'paygraph' : name, child.pid])) };
+    if (wantedTargets.has('apollo')) children.push(await startGatewayProcess('apollo-gateway.ts', PORTS.apollo, supergraphPath, processEnv));
+    if (wantedTargets.has('apollo')) pids.apollo = children[children.length - 1].pid;
+    if (wantedTargets.has('hive')) children.push(await startGatewayProcess('hive-gateway.ts', PORTS.hive, supergraphPath, processEnv));
+    if (wantedTargets.has('hive')) pids.hive = children[children.length - 1].pid;
+    console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+    const token = await signDevToken({ sub: 'bench-operator', scope: ALL_SCOPES });
+    const secret = internalSigningSecret();
+    const gatewayUrls: Record<Exclude<TargetName, 'direct'>, string> = {
+      paygraph: stack.gatewayUrl,
+      apollo: `http://127.0.0.1:${PORTS.apollo}/graphql`,
+      hive: `http://127.0.0.1:${PORTS.hive}/graphql`,
+    };
+    const report: BenchReport = {
+      startedAt: new Date(started).toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      volume: { customers: volume.customerIds.length, accounts: volume.accountIds.length, payments: volume.paymentIds.length },
+      secondsPerRun: seconds,
+      measurements: [],
+    };
+    const runId = randomUUID().slice(0, 8);
+    for (const op of operations(volume, runId).filter((o) => wantedOps.has(o.name))) {
+      const targets = (['paygraph', 'apollo', 'hive', 'direct'] as TargetName[]).filter((t) => wantedTargets.has(t) && (t !== 'direct' || op.direct));
+      const targetUrl = (t: TargetName) => (t === 'direct' ? stack!.subgraphUrls[op.direct!] : gatewayUrls[t]);
+      const request = (t: TargetName): LoadRequest => {
+        const body = op.body();
+        if (t === 'paygraph') return { body, headers: { authorization: `Bearer ${token}` } };
+        if (t === 'direct') return { body, headers: benchSignature(secret, targetUrl(t), body) };
+        return { body, headers: {} };
+      };
+      // Warm-up (query plans, JIT, connection pools) doubles as the exact count of database commands.
+      const perRequest = new Map<TargetName, Record<string, number>>();
+      for (const t of targets) perRequest.set(t, await commandsPerRequest(stack, targetUrl(t), () => request(t), op.name === 'createPayment' ? 1 : 5));
+      const counts = op.name === 'createPayment' ? values['mutation-clients']!.split(',').map(Number) : clientCounts;
+      const drainMs = op.name === 'createPayment' ? 20_000 : 60_000;
+      for (const clients of counts) {
+        for (const target of targets) {
+          await drain(stack, drainMs);
+          const cpuBefore = snapshot(pids);
+          const result = await runLoad({ url: targetUrl(target), clients, seconds, timeoutSeconds: 60, nextRequest: () => request(target) });
+          // Requests left in flight finish during the drain: their CPU belongs to this run.
+          await drain(stack, drainMs);
+          const cpu = cpuPerRequest(cpuBefore, snapshot(pids), result.completed);
+          const m: Measurement = { operation: op.name, clients, target, ...result, dbCommandsPerRequest: perRequest.get(target)!, cpuMsPerRequest: cpu };
+          report.measurements.push(m);
+          console.log(`${op.name} ${clients} clients ${target}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, errors ${m.errors}, ${m.unanswered} unanswered at the end${m.firstError ? ` (first: ${m.firstError})` : ''}`);
+        }
+      }
+    }
+    console.log(`\n${formatTable(report)}\n`);
+    for (const m of report.measurements.filter((x) => x.target === 'paygraph')) {
+      const hive = ratio(report, m, 'hive');
+      const direct = ratio(report, m, 'direct');
+      if (m.operation === 'fan-out' && hive !== null) console.log(`target: fan-out at ${m.clients} clients, ours/hive = ${hive.toFixed(2)} (want >= 1.20)`);
+      if (m.operation === 'lookup' && direct !== null) console.log(`target: lookup at ${m.clients} clients, ours/direct = ${direct.toFixed(2)} (want >= 0.80)`);
+    }
+    const paths = await writeReport(report, resultsDir, 'gateways');
+    console.log(`wrote ${paths.join(', ')}`);
+  } finally {
+    await Promise.all(children.map(stopProcess));
+    await stack?.stop();
+    await db?.stop();
+    console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
