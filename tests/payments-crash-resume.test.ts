@@ -73,8 +73,9 @@ test.each(['risk', 'compliance', 'debit'])('a crash right after the %s step is r
 
   const doomed = await startPayments({ PAYGRAPH_CRASH_AFTER_STEP: step });
   const attempt = await signedGraphql(doomed.url, CREATE, { input }, operator).catch((error: unknown) => error);
-  // The process died mid-request; an answer instead (shown in full) means it did not crash there.
-  expect(attempt instanceof Error ? String(attempt) : JSON.stringify(attempt)).toMatch(/fetch failed/);
+  // The process died mid-request: the call failed (how undici words it varies with the moment
+  // the socket dropped), so no GraphQL answer with an HTTP status came back.
+  expect(attempt).not.toHaveProperty('status');
   expect(await exitOf(doomed.child)).toBe(137);
 
   const revived = await startPayments({});
