@@ -107,7 +107,7 @@ export function record<T = { paymentStatusChanged: PaymentEvent }>(client: Clien
     stop: () => {},
     waitForEvents: async (count, timeoutMs = 60_000) => {
       await until(() => recording.events.length >= count || recording.error !== undefined, `${count} events (have ${recording.events.length})`, timeoutMs);
-      if (recording.events.length < count) throw new Error(`subscription ended early: ${JSON.stringify(recording.error)}`);
+      if (recording.events.length < count) throw new Error(`subscription ended early after ${recording.events.length} events: ${describeEnd(recording.error)}`);
       return recording.events.slice(0, count);
     },
     waitForEnd: (timeoutMs = 30_000) => until(() => recording.completed || recording.error !== undefined, 'the subscription to end', timeoutMs),
@@ -238,4 +238,12 @@ export async function latestCursorOf(gatewayUrl: string, token: string, accountI
   const { account } = await graphqlData(gatewayUrl, 'query($id: ID!) { account(id: $id) { payments(first: 1) { edges { node { events { cursor } } } } } }', { id: accountId }, token);
   const events: { cursor: string }[] = account.payments.edges[0]?.node.events ?? [];
   return events.length ? events[events.length - 1].cursor : null;
+}
+
+/** A graphql-ws end reason in words: a close event's code and reason, an Error's message, or GraphQL errors. */
+function describeEnd(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const close = error as { code?: number; reason?: string };
+  if (typeof close?.code === 'number') return `closed ${close.code} ${close.reason ?? ''}`.trim();
+  return JSON.stringify(error);
 }

@@ -10,6 +10,9 @@ import { ledgerAppendConflicts } from './metrics';
 import { AccountsRepository, type LedgerEntryDoc } from './repository';
 
 isolateDatabases();
+// Batches read by `_id` with one `$in` (as on MongoDB), so the batching test below counts one
+// query per batch; on FerretDB `auto` would choose point reads (runtime/mongo.ts).
+process.env.MONGODB_ID_READS = 'in';
 
 // Two instances on one database: the unique indexes, not an in-process lock, keep them honest.
 let first: StartedSubgraph;
