@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { SUBGRAPH_NAMES } from '../runtime/config';
 import { checkProposal } from './checks/proposal';
 import { repositoryBaseline, sdlsOf } from './registry/base';
-import { openRegistryForCli } from './registry/cli-support';
+import { misuse, openRegistryForCli, runCli } from './registry/cli-support';
 import { readUsageWindowDays } from './registry/config';
 import { registryUsage } from './registry/usage-store';
 
@@ -19,16 +19,16 @@ async function main(argv: string[]): Promise<number> {
   if (windowAt >= 0) {
     windowDays = Number(argv[windowAt + 1]);
     argv = argv.filter((_, i) => i !== windowAt && i !== windowAt + 1);
-    if (!Number.isInteger(windowDays) || windowDays < 0) return fail(`--window-days needs a whole number of days\n${USAGE}`);
+    if (!Number.isInteger(windowDays) || windowDays < 0) return misuse(`--window-days needs a whole number of days\n${USAGE}`);
   }
   const [subgraph, path] = argv;
-  if (!subgraph || !path) return fail(USAGE);
-  if (!(SUBGRAPH_NAMES as string[]).includes(subgraph)) return fail(`unknown subgraph ${JSON.stringify(subgraph)}: one of ${SUBGRAPH_NAMES.join(', ')}\n${USAGE}`);
+  if (!subgraph || !path) return misuse(USAGE);
+  if (!(SUBGRAPH_NAMES as string[]).includes(subgraph)) return misuse(`unknown subgraph ${JSON.stringify(subgraph)}: one of ${SUBGRAPH_NAMES.join(', ')}\n${USAGE}`);
   let sdl: string;
   try {
     sdl = readFileSync(path, 'utf8');
   } catch (error) {
-    return fail(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return misuse(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   const registry = await openRegistryForCli();
@@ -66,17 +66,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function fail(message: string): number {
-  console.error(message);
-  return 2;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 2;
-  },
-);
+runCli(() => main(process.argv.slice(2)));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SUBGRAPH_NAMES } from '../runtime/config';
-import { openRegistryForCli } from './registry/cli-support';
+import { misuse, openRegistryForCli, runCli } from './registry/cli-support';
 import { readUsageWindowDays } from './registry/config';
 import { publishSubgraph } from './registry/publish';
 
@@ -15,11 +15,11 @@ async function main(argv: string[]): Promise<number> {
   const version = versionAt >= 0 ? argv[versionAt + 1] : undefined;
   if (versionAt >= 0) argv = argv.filter((_, i) => i !== versionAt && i !== versionAt + 1);
   const [subgraph, path] = argv;
-  if (!subgraph || !path || (versionAt >= 0 && !version)) return fail(USAGE);
-  if (!(SUBGRAPH_NAMES as string[]).includes(subgraph)) return fail(`unknown subgraph ${JSON.stringify(subgraph)}: one of ${SUBGRAPH_NAMES.join(', ')}`);
+  if (!subgraph || !path || (versionAt >= 0 && !version)) return misuse(USAGE);
+  if (!(SUBGRAPH_NAMES as string[]).includes(subgraph)) return misuse(`unknown subgraph ${JSON.stringify(subgraph)}: one of ${SUBGRAPH_NAMES.join(', ')}`);
   const sdl = readFileSync(path, 'utf8');
   const registry = await openRegistryForCli();
-  if ('unavailable' in registry) return fail(`cannot publish: ${registry.unavailable}`);
+  if ('unavailable' in registry) return misuse(`cannot publish: ${registry.unavailable}`);
   try {
     const outcome = await publishSubgraph(registry.store, { subgraph, sdl, version, usageWindowDays: readUsageWindowDays() });
     if (outcome.status === 'rejected') {
@@ -38,17 +38,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function fail(message: string): number {
-  console.error(message);
-  return 2;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 2;
-  },
-);
+runCli(() => main(process.argv.slice(2)));

@@ -1,4 +1,4 @@
-import { openRegistryForCli } from './registry/cli-support';
+import { openRegistryForCli, runCli } from './registry/cli-support';
 
 /**
  * `npm run schema:status`: the registry's current supergraph version, each subgraph's
@@ -35,12 +35,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 2;
-  },
-);
+runCli(main);

@@ -30,3 +30,22 @@ export async function openRegistryForCli(): Promise<CliRegistry | { unavailable:
     close: () => mongo.close(),
   };
 }
+
+/** Exit code 2: the command was misused (bad arguments, no registry); the message says how. */
+export function misuse(message: string): number {
+  console.error(message);
+  return 2;
+}
+
+/** Runs a schema command: its result is the exit code, and a crash is exit code 2. */
+export function runCli(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 2;
+    },
+  );
+}
