@@ -8,9 +8,9 @@ import { readResilienceConfig, type ResilienceConfig } from './resilience/config
 import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
+import { subgraphFetch, type SubgraphRequest } from './subgraph-http';
 
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
-import { subgraphFetch, type SubgraphRequest } from './subgraph-http';
 
 /** What every gateway request carries into the data sources. */
 export interface GatewayContext {
