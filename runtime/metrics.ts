@@ -2,10 +2,17 @@ import type { Request, Response } from 'express';
 import type { CommandStartedEvent, CommandSucceededEvent, CommandFailedEvent, MongoClient } from 'mongodb';
 import { Counter, Histogram, register } from 'prom-client';
 
+/**
+ * Marks a command sent to compute a metric at scrape time (pass as the command's `comment`).
+ * Such commands are not counted: a scrape must not change the counts it reports, or the N+1
+ * proof and the benchmark, which read the counters around requests, would count themselves.
+ */
+export const SCRAPE_COMMENT = 'paygraph:metrics-scrape';
+
 /** Database commands by database and command name: the N+1 proof and benchmark read this. */
 export const dbCommands = new Counter({
   name: 'paygraph_db_commands_total',
-  help: 'MongoDB commands sent, by database and command',
+  help: 'MongoDB commands sent, by database and command (the metrics scrape\'s own reads excluded)',
   labelNames: ['database', 'command'],
 });
 
@@ -27,6 +34,7 @@ export function registerDbMetrics(client: MongoClient, _service: string, log?: {
   const started = new Map<number, string>();
   client.on('commandStarted', (event: CommandStartedEvent) => {
     if (IGNORED.has(event.commandName)) return;
+    if ((event.command as { comment?: unknown }).comment === SCRAPE_COMMENT) return;
     dbCommands.inc({ database: event.databaseName, command: event.commandName });
     if (slowMs > 0) started.set(event.requestId, describeCommand(event));
   });

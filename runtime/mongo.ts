@@ -53,19 +53,24 @@ export async function insertIfAbsent<T extends Document>(collection: Collection<
 
 /**
  * How a batch of documents is read by `_id` (MONGODB_ID_READS: `auto`, `in` or `point`).
- * MongoDB answers one `$in` from the _id index. FerretDB 1.x pushes down only `{_id: value}`:
- * an `$in` over ids decodes the whole collection (38 s for 20 ids among 50,000 payments), so
- * there a batch is point reads run together. `auto` asks the server which it is, once.
+ * MongoDB answers one `$in` from the _id index, and so does our embedded FerretDB build, which
+ * says so in buildInfo (runtime/embedded-db/ferretdb/main.go). A stock FerretDB 1.x pushes down
+ * only `{_id: value}`: an `$in` over ids decodes the whole collection (38 s for 20 ids among
+ * 50,000 payments), so there a batch is point reads run together. `auto` asks the server once.
  */
 export type IdReads = 'in' | 'point';
 let idReads: IdReads = 'in';
+
+/** The ferretdbVersion our embedded build reports: it pushes `$in` down. */
+const EMBEDDED_FERRETDB_VERSION = /\+paygraph\.pushdown$/;
 
 async function chooseIdReads(client: MongoClient): Promise<IdReads> {
   const configured = envString('MONGODB_ID_READS', 'auto');
   if (configured === 'in' || configured === 'point') return configured;
   if (configured !== 'auto') throw new ConfigError(`MONGODB_ID_READS must be auto, in or point, got ${JSON.stringify(configured)}`);
   const info = await client.db('admin').command({ buildInfo: 1 });
-  return 'ferretdbVersion' in info ? 'point' : 'in';
+  if (!('ferretdbVersion' in info)) return 'in';
+  return EMBEDDED_FERRETDB_VERSION.test(String(info.ferretdbVersion)) ? 'in' : 'point';
 }
 
 /** Documents by `_id` (duplicates read once, missing ones left out), as this store reads them best. */

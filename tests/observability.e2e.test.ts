@@ -141,9 +141,13 @@ describe('one payment, followed through every process', () => {
     const payments = await metrics('payments');
     expect(payments).toMatch(/^paygraph_db_command_duration_seconds_count\{command="insert"\} [1-9]/m);
     expect(payments).toContain('paygraph_event_delivery_lag_seconds_count');
-    // The gauge counts this payment in its current status (it settles: every check passes).
+    // This payment settles (every check passes): its creation and every step are counted; the
+    // in-flight gauge reports each in-flight status, from the database.
     const { payment } = await data<{ payment: { status: string } }>('query($id: ID!) { payment(id: $id) { status } }', { id: paymentId });
-    expect(sample(payments, `paygraph_payments{status="${payment.status}"}`)).toBeGreaterThanOrEqual(1);
+    expect(payment.status).toBe('SETTLED');
+    expect(sample(await metrics('payments'), 'paygraph_payment_status_changes_total{status="PENDING"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(await metrics('payments'), 'paygraph_payment_status_changes_total{status="SETTLED"}')).toBeGreaterThanOrEqual(1);
+    for (const status of ['PENDING', 'REQUIRES_REVIEW', 'REQUIRES_APPROVAL', 'PROCESSING']) expect(sample(payments, `paygraph_payments{status="${status}"}`)).toBeGreaterThanOrEqual(0);
 
     // Subgraphs count the fetches they serve, named after the client's operation.
     expect(sample(payments, 'paygraph_graphql_requests_total{operation="CreatePayment",type="mutation",outcome="ok"}')).toBeGreaterThanOrEqual(1);

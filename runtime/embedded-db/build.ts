@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,9 +8,17 @@ import { join } from 'node:path';
  * Builds our FerretDB wrapper (./ferretdb) with the Go toolchain, once, into a cache outside
  * the checkout. The cache key is the FerretDB version plus a digest of the wrapper's sources,
  * so CI and later runs reuse the binary and a change to the wrapper rebuilds it.
+ *
+ * FerretDB itself is built with one change (ferretdb/pushdown/): its SQLite backend pushes
+ * lookups by any indexed field, and `$in`, down to SQLite instead of scanning the table
+ * (preparePatchedFerretDb).
  */
 export const FERRETDB_VERSION = '1.24.2';
 const SOURCE_DIR = join(__dirname, 'ferretdb');
+const PUSHDOWN_DIR = join(SOURCE_DIR, 'pushdown');
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+/** The FerretDB package our pushdown changes, relative to the module root. */
+const SQLITE_BACKEND = join('internal', 'backends', 'sqlite');
 
 export class EmbeddedDbUnavailable extends Error {}
 
@@ -23,6 +31,7 @@ export function binaryPath(): string {
   const digest = createHash('sha256');
   const sources = readdirSync(SOURCE_DIR).filter((file) => file.endsWith('.go')).sort();
   for (const file of [...sources, 'go.mod', 'go.sum']) digest.update(readFileSync(join(SOURCE_DIR, file)));
+  for (const file of readdirSync(PUSHDOWN_DIR).sort()) digest.update(readFileSync(join(PUSHDOWN_DIR, file)));
   return join(cacheRoot(), `ferretdb-${FERRETDB_VERSION}-${digest.digest('hex').slice(0, 12)}`, 'paygraph-ferretdb');
 }
 
@@ -50,14 +59,43 @@ export function ensureFerretDbBinary(log: (line: string) => void = () => {}): st
   log(`building embedded FerretDB ${FERRETDB_VERSION} (once; cached in ${target})…`);
   mkdirSync(join(target, '..'), { recursive: true });
   const partial = `${target}.${process.pid}.tmp`;
-  execFileSync(go, ['build', '-trimpath', '-o', partial, '.'], {
-    cwd: SOURCE_DIR,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, CGO_ENABLED: process.env.CGO_ENABLED ?? '0', GOFLAGS: '-mod=readonly' },
-  });
+  const env = { ...process.env, CGO_ENABLED: process.env.CGO_ENABLED ?? '0', GOFLAGS: '-mod=readonly' };
+  const workDir = `${partial}.src`;
+  try {
+    const modfile = preparePatchedFerretDb(go, workDir, env);
+    execFileSync(go, ['build', '-trimpath', `-modfile=${modfile}`, '-o', partial, '.'], { cwd: SOURCE_DIR, stdio: ['ignore', 'inherit', 'inherit'], env });
+  } finally {
+    // The copy keeps the module cache's read-only modes; make it removable first.
+    if (existsSync(workDir)) execFileSync('chmod', ['-R', 'u+w', workDir]);
+    rmSync(workDir, { recursive: true, force: true });
+  }
   // Rename is atomic, so concurrent builders never run a half-written binary.
   renameSync(partial, target);
   return target;
+}
+
+/**
+ * Prepares FerretDB's source with our pushdown in workDir: a copy of the module with
+ * collection.go.patch applied and pushdown.go added to its SQLite backend package, and a go.mod
+ * for our wrapper that builds against that copy. (`go build -overlay` would avoid the copy, but
+ * refuses to replace files in the module cache.) Returns the go.mod's path for `-modfile`; the
+ * patch must apply exactly or the build stops.
+ */
+function preparePatchedFerretDb(go: string, workDir: string, env: NodeJS.ProcessEnv): string {
+  execFileSync(go, ['mod', 'download', FERRETDB_MODULE], { cwd: SOURCE_DIR, stdio: ['ignore', 'ignore', 'inherit'], env });
+  const moduleDir = execFileSync(go, ['list', '-m', '-f', '{{.Dir}}', FERRETDB_MODULE], { cwd: SOURCE_DIR, encoding: 'utf8', env }).trim();
+  const sourceCopy = join(workDir, 'ferretdb-src');
+  cpSync(moduleDir, sourceCopy, { recursive: true });
+  const packageDir = join(sourceCopy, SQLITE_BACKEND);
+  chmodSync(join(packageDir, 'collection.go'), 0o644); // the module cache is read-only
+  // git apply works outside a repository and refuses a patch whose context does not match.
+  execFileSync('git', ['apply', '-p1', join(PUSHDOWN_DIR, 'collection.go.patch')], { cwd: packageDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  copyFileSync(join(PUSHDOWN_DIR, 'pushdown.go'), join(packageDir, 'paygraph_pushdown.go'));
+  const modfile = join(workDir, 'go.mod');
+  copyFileSync(join(SOURCE_DIR, 'go.mod'), modfile);
+  copyFileSync(join(SOURCE_DIR, 'go.sum'), join(workDir, 'go.sum'));
+  execFileSync(go, ['mod', 'edit', `-modfile=${modfile}`, `-replace=${FERRETDB_MODULE}=${sourceCopy}`], { cwd: SOURCE_DIR, env });
+  return modfile;
 }
 
 if (require.main === module) {

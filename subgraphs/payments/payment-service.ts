@@ -10,6 +10,7 @@ import { idempotencyKeyId, type PaymentDoc, type PaymentsRepository } from './re
 import {
   assertSameRequest, checkApprover, paymentFingerprint, requestFingerprint, requiredApprovals, validateCreatePayment, validateId, validateIdempotencyKey,
 } from './rules';
+import { countStatusChange } from './metrics';
 import type { PaymentSaga } from './saga';
 import { CANCELABLE_STATUSES, PaymentStatus, REFUNDABLE_STATUSES } from './state-machine';
 
@@ -121,7 +122,10 @@ export class PaymentService {
       assertSameRequest(claim.existing.fingerprint, fingerprint, request.idempotencyKey);
       doc._id = claim.existing.paymentId;
     }
-    if (await this.repository.insertPayment(doc)) await this.saga.ensureEvent(doc);
+    if (await this.repository.insertPayment(doc)) {
+      countStatusChange(doc.status);
+      await this.saga.ensureEvent(doc);
+    }
     return this.driveQuietly(doc._id);
   }
 

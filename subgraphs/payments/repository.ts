@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
+import { SCRAPE_COMMENT } from '../../runtime/metrics';
 import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
 import type { ComplianceStatus, RiskDecision } from './collaborators';
-import type { PaymentStatus } from './state-machine';
+import { IN_FLIGHT_STATUSES, type PaymentStatus } from './state-machine';
 
 /** The only module touching the payments subgraph's collections; indexes are declared here. */
 
@@ -279,9 +280,9 @@ export class PaymentsRepository {
     return this.events.find(query, { batchSize: limit }).sort({ sequence: 1 }).limit(limit).toArray();
   }
 
-  /** How many payments are in each status (the `paygraph_payments` gauge). */
-  async countByStatus(): Promise<{ _id: PaymentStatus; count: number }[]> {
-    return this.payments.aggregate<{ _id: PaymentStatus; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }]).toArray();
+  /** How many payments are in each in-flight status (the `paygraph_payments` gauge), by the status index. */
+  async countInFlight(): Promise<{ status: PaymentStatus; count: number }[]> {
+    return Promise.all(IN_FLIGHT_STATUSES.map(async (status) => ({ status, count: await this.payments.countDocuments({ status }, { comment: SCRAPE_COMMENT }) })));
   }
 
   async lastSequence(): Promise<number> {

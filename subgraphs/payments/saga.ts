@@ -8,7 +8,8 @@ import type { PaymentEventNotifier } from './event-notifier';
 import { KeyedMutex } from '../../runtime/keyed-mutex';
 import type { PaymentDoc, PaymentsRepository, RefundRecord } from './repository';
 import { hasEnoughApprovals } from './rules';
-import { assertTransition, PaymentStatus } from './state-machine';
+import { countStatusChange } from './metrics';
+import { assertTransition, IN_FLIGHT_STATUSES, PaymentStatus } from './state-machine';
 
 const S = PaymentStatus;
 /** Errors from the ledger that end a payment as FAILED (anything else is retried later). */
@@ -57,6 +58,7 @@ export class PaymentSaga {
     const change = { number: p.lastChange.number + 1, status: to, previousStatus: p.status, at: new Date() };
     const next = await this.update(p, { ...set, status: to, lastChange: change, eventPending: true });
     if (!next) return null;
+    countStatusChange(to);
     await this.ensureEvent(next);
     return next;
   }
@@ -103,7 +105,7 @@ export class PaymentSaga {
   }
 
   private isDrivable(p: PaymentDoc): boolean {
-    return p.status === S.PENDING || p.status === S.PROCESSING || p.status === S.REQUIRES_REVIEW || p.status === S.REQUIRES_APPROVAL;
+    return IN_FLIGHT_STATUSES.includes(p.status);
   }
 
   private async load(id: string): Promise<PaymentDoc> {

@@ -39,6 +39,8 @@ export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[
 
 /** Statuses a payment never leaves (refunds aside for SETTLED/PARTIALLY_REFUNDED). */
 export const TERMINAL_STATUSES: readonly PaymentStatus[] = [S.FAILED, S.DECLINED, S.BLOCKED, S.CANCELED, S.REFUNDED];
+/** Statuses of a payment whose outcome is still open: the saga, a reviewer or an approver owes it a step. */
+export const IN_FLIGHT_STATUSES: readonly PaymentStatus[] = [S.PENDING, S.REQUIRES_REVIEW, S.REQUIRES_APPROVAL, S.PROCESSING];
 /** Statuses the saga drives on by itself (resumed after a crash). */
 export const ACTIVE_STATUSES: readonly PaymentStatus[] = [S.PENDING, S.PROCESSING];
 /** Statuses in which the payer may still cancel: no money has moved. */

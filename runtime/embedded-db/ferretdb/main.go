@@ -20,8 +20,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/FerretDB/FerretDB/build/version"
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
+
+// embeddedVersion is what buildInfo reports as ferretdbVersion: it tells clients this build
+// pushes `$in` and indexed-field lookups down to SQLite (pushdown/pushdown.go), which a stock
+// FerretDB 1.x does not. runtime/mongo.ts reads it to choose how to read batches by _id.
+const embeddedVersion = "v1.24.2+paygraph.pushdown"
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "loopback address to listen on; port 0 picks a free port")
@@ -46,6 +52,8 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	version.Get().Version = embeddedVersion
+
 	dir := *dataDir
 	if !strings.HasSuffix(dir, "/") {
 		dir += "/"
@@ -65,8 +73,8 @@ func main() {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
-	// Reads by _id would scan their table without it (see id_index.go).
-	go keepIDLookupsIndexed(ctx, dir, time.Second, logger)
+	// Pushed-down lookups would scan their table without these (see lookup_indexes.go).
+	go keepLookupsIndexed(ctx, dir, time.Second, logger)
 
 	uri := f.MongoDBURI()
 	if err := waitForListener(uri, 10*time.Second); err != nil {
