@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { envInt, envOptional, envString } from '../runtime/config';
+import { envBool, envInt, envOptional, envString } from '../runtime/config';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET } from '../runtime/dev-token';
 import { readSchemaSourceConfig, type SchemaSourceConfig } from './schema-config';
@@ -40,6 +40,8 @@ export interface GatewayConfig {
   trustedDocumentsPath?: string;
   /** Supergraph from the schema registry or the file, hot reload, usage reporting (schema-config.ts). */
   schema: SchemaSourceConfig;
+  /** Operations one subgraph answers whole skip Apollo's plan executor (single-fetch.ts). Env GATEWAY_SINGLE_FETCH, default true. */
+  singleFetch: boolean;
 }
 
 export function readGatewayConfig(): GatewayConfig {
@@ -76,6 +78,7 @@ export function readGatewayConfig(): GatewayConfig {
     trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
     tls: tlsConfig(),
     schema: readSchemaSourceConfig(),
+    singleFetch: envBool('GATEWAY_SINGLE_FETCH', true),
   };
 }
 
