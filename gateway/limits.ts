@@ -5,6 +5,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import type { NextFunction, Request, Response } from 'express';
 import { Lexer, Source, TokenKind, GraphQLError } from 'graphql';
 import { ErrorCode, PaygraphError } from '../runtime/errors';
+import type { Refusal } from '../runtime/graphql-http';
 
 /**
  * Request limits (defaults after graphql-armor's, adjusted to our graph).
@@ -91,26 +92,50 @@ export function loadTrustedDocuments(path: string | undefined): Map<string, stri
 export function limitRequest(limits: RequestLimits, trusted: Map<string, string> | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'POST') return next(); // GET is for queries only; Apollo refuses GET mutations
-    const body = req.body as unknown;
-    if (Array.isArray(body)) return reply(res, 400, ErrorCode.OPERATION_NOT_ALLOWED, 'batched requests are not allowed');
-    if (typeof body !== 'object' || body === null) return reply(res, 400, ErrorCode.BAD_USER_INPUT, 'the body must be a JSON object');
-    const request = body as { query?: unknown; documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
-    if (trusted) {
-      const id = request.documentId ?? request.extensions?.persistedQuery?.sha256Hash;
-      const document = typeof id === 'string' ? trusted.get(id.replace(/^sha256:/, '')) : undefined;
-      if (!document) return reply(res, 400, ErrorCode.OPERATION_NOT_ALLOWED, 'only trusted documents are allowed');
-      request.query = document;
-      delete request.extensions?.persistedQuery;
-      delete request.documentId;
-    }
-    if (request.query !== undefined && typeof request.query !== 'string') {
-      return reply(res, 400, ErrorCode.BAD_USER_INPUT, '`query` must be a string');
-    }
-    if (typeof request.query === 'string' && exceedsTokenLimit(request.query, limits.maxTokens)) {
-      return reply(res, 400, ErrorCode.OPERATION_NOT_ALLOWED, `the document has more than ${limits.maxTokens} tokens`);
-    }
+    const refused = checkRequestBody(limits, trusted, req.body);
+    if (refused) return reply(res, refused.status, refused.code, refused.message);
     next();
   };
+}
+
+/**
+ * limitRequest's checks on a parsed POST body, for any HTTP front. A trusted document's id is
+ * replaced by its text in `body`, in place.
+ */
+export function checkRequestBody(limits: RequestLimits, trusted: Map<string, string> | undefined, body: unknown): Refusal | undefined {
+  if (Array.isArray(body)) return { status: 400, code: ErrorCode.OPERATION_NOT_ALLOWED, message: 'batched requests are not allowed' };
+  if (typeof body !== 'object' || body === null) return { status: 400, code: ErrorCode.BAD_USER_INPUT, message: 'the body must be a JSON object' };
+  const request = body as { query?: unknown; documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
+  if (trusted) {
+    const id = request.documentId ?? request.extensions?.persistedQuery?.sha256Hash;
+    const document = typeof id === 'string' ? trusted.get(id.replace(/^sha256:/, '')) : undefined;
+    if (!document) return { status: 400, code: ErrorCode.OPERATION_NOT_ALLOWED, message: 'only trusted documents are allowed' };
+    request.query = document;
+    delete request.extensions?.persistedQuery;
+    delete request.documentId;
+  }
+  if (request.query !== undefined && typeof request.query !== 'string') {
+    return { status: 400, code: ErrorCode.BAD_USER_INPUT, message: '`query` must be a string' };
+  }
+  if (typeof request.query === 'string' && exceedsTokenLimitCached(request.query, limits.maxTokens)) {
+    return { status: 400, code: ErrorCode.OPERATION_NOT_ALLOWED, message: `the document has more than ${limits.maxTokens} tokens` };
+  }
+  return undefined;
+}
+
+// Clients send the same few documents over and over: lex each once, not on every request.
+const tokenChecks = new Map<string, boolean>();
+const TOKEN_CHECKS_CACHED = 1000;
+
+function exceedsTokenLimitCached(query: string, maxTokens: number): boolean {
+  const key = `${maxTokens}\n${query}`;
+  let exceeds = tokenChecks.get(key);
+  if (exceeds === undefined) {
+    exceeds = exceedsTokenLimit(query, maxTokens);
+    if (tokenChecks.size >= TOKEN_CHECKS_CACHED) tokenChecks.delete(tokenChecks.keys().next().value as string);
+    tokenChecks.set(key, exceeds);
+  }
+  return exceeds;
 }
 
 /**

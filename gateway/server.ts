@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
@@ -18,10 +17,14 @@ import { metricsHandler } from '../runtime/metrics';
 import { readShutdownConfig } from '../runtime/shutdown';
 import { GraphQLError } from 'graphql';
 import { createIdentityVerifier } from './auth';
-import { armorValidation, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
+import { armorValidation, checkRequestBody, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
+import { graphqlHttpFront } from '../runtime/graphql-http';
+import { requestIdFrom } from '../runtime/request-context';
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
 import { attachSubscriptionServer } from './subscriptions';
+import { graphFromGateway, type FederatedGraph } from './subscriptions/graph';
+import { withSingleFetchPath } from './single-fetch';
 import { openGatewaySchema } from './schema-services';
 import { initObservability, observabilityPlugin, traceRequests } from '../runtime/observability';
 import { observeSubgraph } from './subgraph-observer';
@@ -91,13 +94,15 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer: Server = config.tls
-    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
-    : createServer(app);
+  // The request listener (graphqlHttpFront, falling back to `app`) is attached once Apollo has started.
+  const httpServer: Server = config.tls ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }) : createServer();
   httpServer.keepAliveTimeout = 65_000;
 
+  // One planner over the current supergraph for the single-fetch path and subscriptions.
+  let graph: FederatedGraph | undefined;
+  const federatedGraph = () => (graph ??= graphFromGateway(gateway));
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: withSingleFetchPath(gateway, federatedGraph, config.singleFetch),
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
@@ -119,7 +124,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions).
   const subscriptions = attachSubscriptionServer({
     httpServer,
-    gateway,
+    graph: federatedGraph(),
     verifyIdentity,
     signingSecret: secret,
     formatError: formatGatewayError(config.production),
@@ -151,25 +156,23 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   // The payments console at / (and GraphiQL at /graphiql outside production): gateway/console.
   mountConsole(app, { production: config.production });
 
+  /** Identity and rate limit: the context of every GraphQL request. */
+  const gatewayContext = async (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
+    const identity = await verifyIdentity(req.headers.authorization).catch((error: unknown) => {
+      throw withHttpStatus(error, 401);
+    });
+    if (!rateLimiter.take(identity.subject === ANONYMOUS.subject ? `ip:${req.socket.remoteAddress}` : identity.subject)) {
+      throw withHttpStatus(new PaygraphError(ErrorCode.LIMIT_EXCEEDED, 'rate limit exceeded; slow down'), 429);
+    }
+    return { identity, requestId };
+  };
+  // JSON POSTs take graphqlHttpFront; what it leaves (GET queries, other content types) comes here.
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
     traceRequests(),
     limitRequest(config.limits, trustedDocuments),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
-          ? req.headers['x-request-id']
-          : randomUUID();
-        const identity = await verifyIdentity(req.headers.authorization).catch((error: unknown) => {
-          throw withHttpStatus(error, 401);
-        });
-        if (!rateLimiter.take(identity.subject === ANONYMOUS.subject ? `ip:${req.ip}` : identity.subject)) {
-          throw withHttpStatus(new PaygraphError(ErrorCode.LIMIT_EXCEEDED, 'rate limit exceeded; slow down'), 429);
-        }
-        return { identity, requestId };
-      },
-    }),
+    expressMiddleware(apollo, { context: async ({ req }) => gatewayContext(req, requestIdFrom(req.headers['x-request-id'])) }),
   );
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     // Body-parser failures (bad JSON, too large) answer with our codes instead of HTML.
@@ -179,6 +182,21 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     if (status >= 500) log.error({ err: error }, 'request failed');
     res.status(status).json({ errors: [{ message: status === 413 ? 'request body too large' : 'malformed request', extensions: { code } }] });
   });
+
+  httpServer.on(
+    'request',
+    graphqlHttpFront({
+      apollo,
+      path: '/graphql',
+      maxBodyBytes: config.maxBodyBytes,
+      admit: (_req, _raw, body) => {
+        const refused = checkRequestBody(config.limits, trustedDocuments, body);
+        return refused ? { refused } : { admitted: undefined };
+      },
+      context: (req, _admitted, requestId) => gatewayContext(req, requestId),
+      fallback: app,
+    }),
+  );
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;

@@ -16,11 +16,15 @@ import { ErrorCode } from './errors';
 import { ANONYMOUS, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
 import { verifyRequest } from './signing';
+import { graphqlHttpFront, type Refusal } from './graphql-http';
 import { registerDbMetrics, metricsHandler } from './metrics';
 import { readShutdownConfig } from './shutdown';
 import type { MongoHandle } from './mongo';
 import { initObservability, observabilityPlugin, traceRequests } from './observability';
 import { readinessHandler, type ReadinessCheck } from './readiness';
+
+/** Largest request a subgraph accepts (entity batches from the gateway can be large). */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface SubgraphDefinition<TContext> {
   /** The subgraph's name: `accounts`, `payments`, `risk` or `compliance`. */
@@ -83,7 +87,8 @@ export async function startSubgraphServer<TContext extends object>(
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  // The request listener (graphqlHttpFront, falling back to `app`) is attached once Apollo has started.
+  const httpServer = createServer();
   // Keep-alive connections from the gateway are reused; outlive the gateway's idle timeout.
   httpServer.keepAliveTimeout = 65_000;
 
@@ -136,25 +141,32 @@ export async function startSubgraphServer<TContext extends object>(
   }));
   app.get('/metrics', metricsHandler);
 
+  /** The identity a signed request carries, or why it is refused. */
+  const admit = (req: IncomingMessage, raw: Buffer): { refused: Refusal } | { admitted: Identity } => {
+    if (!requireSignature) return { admitted: ANONYMOUS };
+    const verified = verifyRequest(secret, { method: req.method ?? 'POST', path: '/graphql', body: raw, headers: req.headers });
+    if (verified.ok) return { admitted: verified.identity };
+    log.warn({ reason: verified.reason, path: req.url }, 'refused unsigned request');
+    return { refused: { status: 401, code: ErrorCode.UNAUTHENTICATED, message: 'signature required' } };
+  };
+
+  // Requests the HTTP front leaves to express (GET queries, other content types) pass the same check.
   type SignedRequest = IncomingMessage & { rawBody?: Buffer; identity?: Identity };
   app.use(
     '/graphql',
     express.json({
-      limit: '2mb',
+      limit: MAX_BODY_BYTES,
       verify: (req, _res, buf) => {
         (req as SignedRequest).rawBody = buf;
       },
     }),
     (req, res, next) => {
-      if (!requireSignature) return next();
-      const raw = (req as SignedRequest).rawBody ?? Buffer.alloc(0);
-      const verified = verifyRequest(secret, { method: req.method, path: req.baseUrl || '/graphql', body: raw, headers: req.headers });
-      if (!verified.ok) {
-        log.warn({ reason: verified.reason, path: req.originalUrl }, 'refused unsigned request');
-        res.status(401).json({ errors: [{ message: 'signature required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+      const admission = admit(req, (req as SignedRequest).rawBody ?? Buffer.alloc(0));
+      if ('refused' in admission) {
+        res.status(admission.refused.status).json({ errors: [{ message: admission.refused.message, extensions: { code: admission.refused.code } }] });
         return;
       }
-      (req as SignedRequest).identity = verified.identity;
+      (req as SignedRequest).identity = admission.admitted;
       next();
     },
     traceRequests(),
@@ -163,6 +175,17 @@ export async function startSubgraphServer<TContext extends object>(
         const requestId = String(req.headers['x-request-id'] ?? '');
         return definition.createContext((req as SignedRequest).identity ?? ANONYMOUS, requestId);
       },
+    }),
+  );
+  httpServer.on(
+    'request',
+    graphqlHttpFront({
+      apollo,
+      path: '/graphql',
+      maxBodyBytes: MAX_BODY_BYTES,
+      admit: (req, raw) => admit(req, raw),
+      context: async (_req, identity, requestId) => definition.createContext(identity, requestId),
+      fallback: app,
     }),
   );
 
