@@ -6,6 +6,7 @@ import type { FetchNode } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLError, isNonNullType, Kind, parse, print, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { Counter } from 'prom-client';
 import type { FederatedGraph, GraphSnapshot } from './subscriptions/graph';
 
 /**
@@ -29,6 +30,12 @@ interface SingleFetchRoute {
   /** The data when the subgraph sends none: each root field null, or null if one cannot be. */
   readonly emptyData: Record<string, null> | null;
 }
+
+const operations = new Counter({
+  name: 'paygraph_gateway_operations_total',
+  help: "Operations executed by the gateway, by path: single-fetch (one subgraph answers it whole) or planned (Apollo's executor)",
+  labelNames: ['path'],
+});
 
 const routes = new WeakMap<GraphSnapshot, WeakMap<DocumentNode, Map<string, SingleFetchRoute | null>>>();
 
@@ -127,7 +134,9 @@ export function withSingleFetchPath(gateway: ApolloGateway, graph: () => Federat
           const snapshot = graph().current();
           const operationName = requestContext.operationName ?? requestContext.request.operationName ?? undefined;
           const route = singleFetchRoute(snapshot, requestContext.document, requestContext.operation, operationName);
-          return (route && (await executeSingleFetch(snapshot, route, requestContext))) ?? executor(requestContext);
+          const result = route ? await executeSingleFetch(snapshot, route, requestContext) : undefined;
+          operations.inc({ path: result ? 'single-fetch' : 'planned' });
+          return result ?? executor(requestContext);
         },
       };
     },
