@@ -1,15 +1,17 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse } from 'graphql';
-type Fetcher = RemoteGraphQLDataSource['fetcher'];
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
-import { HEADER_IDENTITY, signRequest } from '../runtime/signing';
+import { subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
+import { signRequest } from '../runtime/signing';
+import { outgoingTraceHeaders } from '../runtime/telemetry';
 import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
 import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
-import { subgraphFetch, type SubgraphRequest } from './subgraph-http';
+import { subgraphFetch, type SubgraphReply, type SubgraphRequest } from './subgraph-http';
 
+type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 /** What every gateway request carries into the data sources. */
@@ -18,21 +20,29 @@ export interface GatewayContext {
   requestId: string;
 }
 
-// Carries the identity from willSendRequest to the fetcher, where the final body is known.
-const PENDING_IDENTITY = 'x-paygraph-pending-identity';
-
 /**
  * How the gateway calls a subgraph: over pooled keep-alive connections, with the verified
- * identity in headers signed over method, path, timestamp and the exact body sent.
- * Signing lives here, never in resolvers or the executor.
+ * identity in headers signed over method, path, timestamp and the exact body sent, the
+ * request id and W3C trace context, a deadline, the circuit breaker and read retries, and
+ * per-subgraph metrics. Signing lives here, never in resolvers or the executor.
+ *
+ * Operations are sent by `send` directly rather than through RemoteGraphQLDataSource's own
+ * request building (node-fetch Headers, a fetch Request and Response per call), which cost
+ * more of the gateway's CPU than the call itself. Schema loading and health checks keep it.
  */
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** Circuit breaker and read retries for this subgraph (gateway/resilience). */
   readonly guard: SubgraphGuard;
+  private readonly path: string;
+  private readonly timeoutMs: number;
 
-  constructor(url: string, secret: string, timeoutMs: number, readonly subgraph = new URL(url).host, resilience: ResilienceConfig = readResilienceConfig()) {
+  constructor(url: string, private readonly secret: string, timeoutMs: number, readonly subgraph = new URL(url).host, resilience: ResilienceConfig = readResilienceConfig()) {
+    const path = new URL(url).pathname;
     // A subgraph's own timeout (e.g. RISK_TIMEOUT_MS) wins over the common SUBGRAPH_TIMEOUT_MS.
-    super({ url, fetcher: signingFetcher(secret, new URL(url).pathname, resilience.subgraphTimeoutMs[subgraph as SubgraphName] ?? timeoutMs) });
+    const deadline = resilience.subgraphTimeoutMs[subgraph as SubgraphName] ?? timeoutMs;
+    super({ url, fetcher: signingFetcher(secret, path, deadline) });
+    this.path = path;
+    this.timeoutMs = deadline;
     this.guard = new SubgraphGuard(resilience);
   }
 
@@ -44,34 +54,74 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     // Health checks and schema loading keep their plain behaviour; only operations are guarded.
     if (!('incomingRequestContext' in options)) return super.process(options);
     const document = options.document ?? parse(options.request.query ?? '');
+    const stopTimer = subgraphRequestSeconds.startTimer({ subgraph: this.subgraph });
     try {
-      return await this.guard.run(!isMutation(document), () => super.process(options));
+      const response = await this.guard.run(!isMutation(document), () => this.send(options));
+      subgraphRequests.inc({ subgraph: this.subgraph, outcome: response.errors?.length ? 'error' : 'ok' });
+      return response;
     } catch (error) {
+      subgraphRequests.inc({ subgraph: this.subgraph, outcome: 'failed' });
       if (!(error instanceof SubgraphUnavailableError)) throw error;
       countUnavailable(this.subgraph, error.reason);
       return { errors: unavailableErrors(this.subgraph, error.reason, document, options.request.variables) } as SubgraphResponse;
+    } finally {
+      stopTimer();
     }
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  /** One signed POST of the operation; its JSON answer, or the error Apollo's data source would raise. */
+  private async send({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
     const identity = (context as Partial<GatewayContext>)?.identity ?? ANONYMOUS;
-    request.http?.headers.set(PENDING_IDENTITY, JSON.stringify(identity));
     const requestId = (context as Partial<GatewayContext>)?.requestId;
-    if (requestId) request.http?.headers.set('x-request-id', requestId);
+    // The signature covers method, path, timestamp, body and identity: the trace headers leave it valid.
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...outgoingTraceHeaders(),
+      ...(requestId ? { 'x-request-id': requestId } : {}),
+      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity }),
+    };
+    const reply = await fetchOrUnavailable(this.url!, { method: 'POST', headers, body, timeoutMs: this.timeoutMs });
+    const payload = graphqlPayload(reply);
+    if (payload) return payload as SubgraphResponse;
+    throw await this.errorFromResponse(asResponse(reply));
   }
 }
 
+/**
+ * The JSON body of a GraphQL answer: any 2xx, and a 400 that carries GraphQL errors (a
+ * subgraph answers a bad variable, e.g. a malformed Decimal, that way): the gateway relays
+ * those errors with their codes (BAD_USER_INPUT) instead of reporting a failed fetch.
+ */
+function graphqlPayload(reply: SubgraphReply): { data?: unknown; errors?: unknown[] } | undefined {
+  if (reply.status !== 400 && (reply.status < 200 || reply.status > 299)) return undefined;
+  try {
+    const payload = JSON.parse(reply.body) as { data?: unknown; errors?: unknown[] };
+    if (reply.status === 400 && !Array.isArray(payload?.errors)) return undefined;
+    return typeof payload === 'object' && payload !== null ? payload : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function asResponse(reply: SubgraphReply): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(reply.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  // A Response may not carry a body for these statuses.
+  const body = reply.status === 204 || reply.status === 304 ? null : reply.body;
+  return new Response(body, { status: reply.status, statusText: reply.statusText, headers });
+}
+
+/** Schema loading and health checks (RemoteGraphQLDataSource's own path): signed as the anonymous caller. */
 function signingFetcher(secret: string, path: string, timeoutMs: number): Fetcher {
   return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
-    const headers: Record<string, string> = { ...(init.headers ?? {}) };
-    const pending = headers[PENDING_IDENTITY];
-    delete headers[PENDING_IDENTITY];
-    delete headers[HEADER_IDENTITY];
-    const identity = pending ? (JSON.parse(pending) as Identity) : ANONYMOUS;
     const body = init.body ?? '';
-    Object.assign(headers, signRequest(secret, { method: init.method ?? 'POST', path, body, identity }));
-    const response = await fetchOrUnavailable(url, { method: init.method ?? 'POST', headers, body, timeoutMs });
-    return response.status === 400 ? relayGraphQLErrors(response) : response;
+    const method = init.method ?? 'POST';
+    const headers = { ...(init.headers ?? {}), ...signRequest(secret, { method, path, body, identity: ANONYMOUS }) };
+    return asResponse(await fetchOrUnavailable(url, { method, headers, body, timeoutMs }));
   }) as unknown as Fetcher;
 }
 
@@ -82,29 +132,13 @@ const GATEWAY_STATUSES = new Set([502, 503, 504]);
  * timeout or a 502/503/504 is a SubgraphUnavailableError (retried for reads, counted by the
  * breaker); any other answer is handed on as it came.
  */
-async function fetchOrUnavailable(url: string, init: SubgraphRequest): Promise<Response> {
-  let response: Response;
+async function fetchOrUnavailable(url: string, init: SubgraphRequest): Promise<SubgraphReply> {
+  let reply: SubgraphReply;
   try {
-    response = await subgraphFetch(url, init);
+    reply = await subgraphFetch(url, init);
   } catch (error) {
     throw new SubgraphUnavailableError((error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable', error);
   }
-  if (GATEWAY_STATUSES.has(response.status)) throw new SubgraphUnavailableError('overloaded');
-  return response;
-}
-
-/**
- * A subgraph answers a bad variable (e.g. a malformed Decimal) with HTTP 400 and GraphQL
- * errors in the body. Handed on as a 200, the gateway relays those errors with their codes
- * (BAD_USER_INPUT) instead of reporting a failed fetch.
- */
-async function relayGraphQLErrors(response: Response): Promise<Response> {
-  const text = await response.text();
-  try {
-    const payload = JSON.parse(text) as { errors?: unknown };
-    if (Array.isArray(payload.errors)) return new Response(text, { status: 200, headers: response.headers });
-  } catch {
-    // not a GraphQL body: keep the 400
-  }
-  return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  if (GATEWAY_STATUSES.has(reply.status)) throw new SubgraphUnavailableError('overloaded');
+  return reply;
 }

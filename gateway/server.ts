@@ -27,7 +27,6 @@ import { graphFromGateway, type FederatedGraph } from './subscriptions/graph';
 import { withSingleFetchPath } from './single-fetch';
 import { openGatewaySchema } from './schema-services';
 import { initObservability, observabilityPlugin, traceRequests } from '../runtime/observability';
-import { observeSubgraph } from './subgraph-observer';
 import { graphiqlLandingPage, mountConsole } from './console';
 
 export interface RunningGateway {
@@ -89,7 +88,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const schema = openGatewaySchema(config.schema, config.supergraphPath, log);
   const gateway = new ApolloGateway({
     supergraphSdl: schema.supergraph,
-    buildService: ({ name, url }) => observeSubgraph(name, new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs, name)),
+    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs, name),
   });
 
   const app = express();

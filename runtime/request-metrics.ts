@@ -27,7 +27,7 @@ export const graphqlErrors = new Counter({
 /** Gateway → subgraph fetches. */
 export const subgraphRequests = new Counter({
   name: 'paygraph_subgraph_requests_total',
-  help: 'Fetches from the gateway to a subgraph, by subgraph and outcome',
+  help: 'Fetches from the gateway to a subgraph, by subgraph and outcome: ok, error (GraphQL errors in the answer) or failed (unavailable, or no GraphQL answer)',
   labelNames: ['subgraph', 'outcome'],
 });
 

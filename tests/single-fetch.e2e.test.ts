@@ -92,7 +92,7 @@ test('not found, and errors: a bad variable, a missing scope and no token match 
   expect(missing.result.data).toEqual({ account: null });
   const badVariable = await sameOnBothPaths(lookup, { id: { not: 'an id' } });
   expect(badVariable.result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-  const readOnly = await signDevToken({ sub: 'single-fetch-reader', scope: ['payments:read'] });
+  const readOnly = await signDevToken({ sub: 'single-fetch-reader', scope: 'payments:read' });
   const forbidden = await sameOnBothPaths(lookup, { id: accountId }, readOnly);
   expect(forbidden.result.errors?.length ?? 0).toBeGreaterThan(0);
   const anonymous = await sameOnBothPaths(lookup, { id: accountId }, null);
