@@ -32,6 +32,15 @@ describe('identity verification', () => {
     expect(identity).toEqual({ subject: 'alice', scopes: ['payments:read'], customerId: 'cus_1' });
   });
 
+  test('a remembered token is honoured until it expires, not after', async () => {
+    const strict = createIdentityVerifier({ ...base, clockSkewSeconds: 0, secret });
+    const header = `Bearer ${await token({}, { exp: Math.floor(Date.now() / 1000) + 2 })}`;
+    await expect(strict(header)).resolves.toMatchObject({ subject: 'alice' });
+    await expect(strict(header)).resolves.toMatchObject({ subject: 'alice' });
+    await new Promise((resolve) => setTimeout(resolve, 3100));
+    await expect(strict(header)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
   test.each([
     ['expired', () => token({}, { exp: Math.floor(Date.now() / 1000) - 120 })],
     ['not yet valid', () => token({}, { nbf: Math.floor(Date.now() / 1000) + 600 })],
