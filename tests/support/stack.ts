@@ -5,16 +5,26 @@ import { ALL_SCOPES, signDevToken } from '../../runtime/dev-token';
 import { graphqlRequest, type GraphQLResult } from '../../scripts/gateway-client';
 import { launchStack, type RunningStack } from '../../scripts/stack';
 
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+// Ports this test process has handed out: the OS may offer a just-probed port again, and two
+// services of one stack given the same port would answer for each other.
+const handedOut = new Set<number>();
+
+/** A port nobody listens on right now (the OS picks it), never the same one twice in a test run. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: picked } = server.address() as { port: number };
+        server.close(() => resolve(picked));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export interface TestStack extends RunningStack {
