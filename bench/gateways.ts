@@ -158,9 +158,8 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '6' },
       operations: { type: 'string', default: 'lookup,fan-out,createPayment' },
       clients: { type: 'string', default: CLIENTS.join(',') },
-      // One createPayment at this volume on FerretDB outlasts the subgraphs' internal timeouts
-      // (scans: see the README); more clients would only queue minutes of scans.
-      'mutation-clients': { type: 'string', default: '1' },
+      // createPayment's client counts, if they should differ from the reads' (--clients).
+      'mutation-clients': { type: 'string' },
       targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
       profile: { type: 'boolean', default: false },
     },
@@ -244,7 +243,7 @@ async function main(): Promise<void> {
       // Warm-up (query plans, JIT, connection pools) doubles as the exact count of database commands.
       const perRequest = new Map<TargetName, Record<string, number>>();
       for (const t of targets) perRequest.set(t, await commandsPerRequest(stack, targetUrl(t), () => request(t), op.name === 'createPayment' ? 1 : 5));
-      const counts = op.name === 'createPayment' ? values['mutation-clients']!.split(',').map(Number) : clientCounts;
+      const counts = op.name === 'createPayment' && values['mutation-clients'] ? values['mutation-clients'].split(',').map(Number) : clientCounts;
       const drainMs = op.name === 'createPayment' ? 20_000 : 60_000;
       for (const clients of counts) {
         for (const target of targets) {
