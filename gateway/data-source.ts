@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { parse } from 'graphql';
+import { parse, type DocumentNode } from 'graphql';
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
@@ -53,7 +53,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
     // Health checks and schema loading keep their plain behaviour; only operations are guarded.
     if (!('incomingRequestContext' in options)) return super.process(options);
-    const document = options.document ?? parse(options.request.query ?? '');
+    const document = options.document ?? parsedOperation(options.request.query ?? '');
     const stopTimer = subgraphRequestSeconds.startTimer({ subgraph: this.subgraph });
     try {
       const response = await this.guard.run(!isMutation(document), () => this.send(options));
@@ -87,6 +87,20 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (payload) return payload as SubgraphResponse;
     throw await this.errorFromResponse(asResponse(reply));
   }
+}
+
+// The planner hands fetches over as text: parse each operation once, not on every request.
+const parsedOperations = new Map<string, DocumentNode>();
+const PARSED_OPERATIONS = 1000;
+
+function parsedOperation(query: string): DocumentNode {
+  let document = parsedOperations.get(query);
+  if (!document) {
+    document = parse(query);
+    if (parsedOperations.size >= PARSED_OPERATIONS) parsedOperations.delete(parsedOperations.keys().next().value as string);
+    parsedOperations.set(query, document);
+  }
+  return document;
 }
 
 /**

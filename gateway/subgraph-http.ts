@@ -16,8 +16,9 @@ export interface SubgraphRequest {
 }
 
 // Sockets stay open between calls; enough per subgraph for the gateway's concurrent fetches.
-const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
-const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
+// As many idle sockets kept as may be open: closing the surplus after a burst means reconnecting for the next.
+const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' });
+const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' });
 
 export interface SubgraphReply {
   status: number;
@@ -26,8 +27,12 @@ export interface SubgraphReply {
   body: string;
 }
 
+// A gateway calls the same few subgraph URLs: parse each once.
+const parsedUrls = new Map<string, URL>();
+
 export function subgraphFetch(url: string, init: SubgraphRequest): Promise<SubgraphReply> {
-  const target = new URL(url);
+  let target = parsedUrls.get(url);
+  if (!target) parsedUrls.set(url, (target = new URL(url)));
   const tls = target.protocol === 'https:';
   const body = Buffer.from(init.body);
   return new Promise<SubgraphReply>((resolve, reject) => {
