@@ -42,6 +42,8 @@ export interface GatewayConfig {
   schema: SchemaSourceConfig;
   /** Operations one subgraph answers whole skip Apollo's plan executor (single-fetch.ts). Env GATEWAY_SINGLE_FETCH, default true. */
   singleFetch: boolean;
+  /** Repeats of such queries skip Apollo Server's request pipeline (fast-lane.ts). Env GATEWAY_FAST_LANE, default true. */
+  fastLane: boolean;
 }
 
 export function readGatewayConfig(): GatewayConfig {
@@ -79,6 +81,7 @@ export function readGatewayConfig(): GatewayConfig {
     tls: tlsConfig(),
     schema: readSchemaSourceConfig(),
     singleFetch: envBool('GATEWAY_SINGLE_FETCH', true),
+    fastLane: envBool('GATEWAY_FAST_LANE', true),
   };
 }
 

@@ -15,8 +15,8 @@ export interface GatewaySchema {
   /** ApolloGateway's `supergraphSdl` option. */
   readonly supergraph: SupergraphManager;
   readonly plugins: ApolloServerPlugin[];
-  /** Records a subscription's usage (subscriptions run outside Apollo Server's plugins). */
-  readonly observeSubscription: (operation: ObservedOperation) => void;
+  /** Records the usage of an operation run outside Apollo Server's plugins (subscriptions, the fast lane). */
+  readonly observeOperation: (operation: ObservedOperation) => void;
   status(): SupergraphStatus;
   /** Flushes usage and closes the registry connection (after Apollo Server stopped). */
   close(): Promise<void>;
@@ -55,7 +55,7 @@ export function openGatewaySchema(config: SchemaSourceConfig, supergraphPath: st
   return {
     supergraph: source.manager(),
     plugins: usage ? [usage.plugin()] : [],
-    observeSubscription: (operation) =>
+    observeOperation: (operation) =>
       usage?.observe(operation.schema, operation.documentKey, operation.document, getOperationAST(operation.document, operation.operationName)?.name?.value, operation.clientName),
     status: () => source.status(),
     close: async () => {

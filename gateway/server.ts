@@ -26,7 +26,8 @@ import { attachSubscriptionServer } from './subscriptions';
 import { graphFromGateway, type FederatedGraph } from './subscriptions/graph';
 import { withSingleFetchPath } from './single-fetch';
 import { openGatewaySchema } from './schema-services';
-import { initObservability, observabilityPlugin, traceRequests } from '../runtime/observability';
+import { initObservability, observabilityPlugin, OperationRecorder, traceRequests } from '../runtime/observability';
+import { FastLane } from './fast-lane';
 import { graphiqlLandingPage, mountConsole } from './console';
 
 export interface RunningGateway {
@@ -100,8 +101,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   // One planner over the current supergraph for the single-fetch path and subscriptions.
   let graph: FederatedGraph | undefined;
   const federatedGraph = () => (graph ??= graphFromGateway(gateway));
+  const recorder = new OperationRecorder(log);
+  // Repeat queries one subgraph answers whole skip Apollo Server (fast-lane.ts); it needs the single-fetch path.
+  const lane = config.singleFetch && config.fastLane ? new FastLane({ graph: federatedGraph, recorder, observeUsage: schema.observeOperation }) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: withSingleFetchPath(gateway, federatedGraph, config.singleFetch),
+    gateway: withSingleFetchPath(gateway, federatedGraph, config.singleFetch, lane),
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
@@ -113,7 +117,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     allowBatchedHttpRequests: false,
     plugins: [
       ...armor.plugins,
-      observabilityPlugin(log),
+      observabilityPlugin(log, recorder),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdown.drainMs }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : [graphiqlLandingPage()]),
       ...schema.plugins,
@@ -130,7 +134,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
     maxPayloadBytes: config.maxBodyBytes,
     log,
-    onOperation: schema.observeSubscription,
+    onOperation: schema.observeOperation,
   });
 
   app.get('/healthz', (_req, res) => {
@@ -193,6 +197,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         return refused ? { refused } : { admitted: undefined };
       },
       context: (req, _admitted, requestId) => gatewayContext(req, requestId),
+      shortcut: lane ? (req, body, context) => lane.serve(req, body, context) : undefined,
       fallback: app,
     }),
   );

@@ -7,6 +7,7 @@ import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInter
 import { GraphQLError, isNonNullType, Kind, parse, print, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { Counter } from 'prom-client';
+import type { FastLane } from './fast-lane';
 import type { FederatedGraph, GraphSnapshot } from './subscriptions/graph';
 
 /**
@@ -24,7 +25,7 @@ import type { FederatedGraph, GraphSnapshot } from './subscriptions/graph';
  */
 
 /** How one document's operation is executed on one graph: by a single fetch, or by Apollo's executor. */
-interface SingleFetchRoute {
+export interface SingleFetchRoute {
   readonly subgraph: string;
   readonly fetch: FetchNode;
   /** The data when the subgraph sends none: each root field null, or null if one cannot be. */
@@ -33,9 +34,13 @@ interface SingleFetchRoute {
 
 const operations = new Counter({
   name: 'paygraph_gateway_operations_total',
-  help: "Operations executed by the gateway, by path: single-fetch (one subgraph answers it whole) or planned (Apollo's executor)",
+  help: "Operations executed by the gateway, by path: fast-lane (a repeat query answered before Apollo Server, fast-lane.ts), single-fetch (one subgraph answers it whole) or planned (Apollo's executor)",
   labelNames: ['path'],
 });
+
+export function countOperation(path: 'fast-lane' | 'single-fetch' | 'planned'): void {
+  operations.inc({ path });
+}
 
 const routes = new WeakMap<GraphSnapshot, WeakMap<DocumentNode, Map<string, SingleFetchRoute | null>>>();
 
@@ -92,9 +97,26 @@ function downstreamError(error: GraphQLFormattedError, subgraph: string): GraphQ
   return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
 }
 
-async function executeSingleFetch(snapshot: GraphSnapshot, route: SingleFetchRoute, requestContext: GatewayGraphQLRequestContext): Promise<GatewayExecutionResult | undefined> {
+/**
+ * Sends the route's fetch with the variables it uses: the subgraph's answer as it came, or
+ * undefined when the graph has no data source for the subgraph.
+ */
+export async function fetchSingle(snapshot: GraphSnapshot, route: SingleFetchRoute, provided: Record<string, unknown>, context: unknown, requestContext: GatewayGraphQLRequestContext | undefined) {
   const source = snapshot.dataSource(route.subgraph);
   if (!source) return undefined;
+  const variables: Record<string, unknown> = {};
+  for (const name of route.fetch.variableUsages ?? []) if (provided[name] !== undefined) variables[name] = provided[name];
+  return source.process({
+    kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
+    request: { query: route.fetch.operation, variables, operationName: route.fetch.operationName },
+    incomingRequestContext: requestContext as never,
+    context: context as never,
+    document: route.fetch.operationDocumentNode,
+    pathInIncomingRequest: { path: [] } as never,
+  });
+}
+
+async function executeSingleFetch(snapshot: GraphSnapshot, route: SingleFetchRoute, requestContext: GatewayGraphQLRequestContext): Promise<GatewayExecutionResult | undefined> {
   const provided = requestContext.request.variables ?? {};
   // As Apollo's executor does: variables are checked against the operation before any fetch.
   const definitions = requestContext.operation.variableDefinitions;
@@ -102,16 +124,8 @@ async function executeSingleFetch(snapshot: GraphSnapshot, route: SingleFetchRou
     const { errors } = getVariableValues(snapshot.apiSchema, definitions, provided);
     if (errors) return { errors };
   }
-  const variables: Record<string, unknown> = {};
-  for (const name of route.fetch.variableUsages ?? []) if (provided[name] !== undefined) variables[name] = provided[name];
-  const response = await source.process({
-    kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
-    request: { query: route.fetch.operation, variables, operationName: route.fetch.operationName },
-    incomingRequestContext: requestContext as never,
-    context: requestContext.context,
-    document: route.fetch.operationDocumentNode,
-    pathInIncomingRequest: { path: [] } as never,
-  });
+  const response = await fetchSingle(snapshot, route, provided, requestContext.context, requestContext);
+  if (!response) return undefined;
   const errors = response.errors?.map((error) => downstreamError(error, route.subgraph));
   return { data: response.data ?? route.emptyData, ...(errors?.length ? { errors } : {}) };
 }
@@ -120,9 +134,9 @@ async function executeSingleFetch(snapshot: GraphSnapshot, route: SingleFetchRou
  * The gateway Apollo Server runs: ApolloGateway, with single-fetch operations taken by the
  * path above. `graph` is the planner and data sources over the gateway's current supergraph
  * (shared with the subscription path); `enabled: false` (GATEWAY_SINGLE_FETCH=false) leaves
- * every operation to Apollo's executor.
+ * every operation to Apollo's executor. Queries answered here are taught to `lane`.
  */
-export function withSingleFetchPath(gateway: ApolloGateway, graph: () => FederatedGraph, enabled = true): GatewayInterface {
+export function withSingleFetchPath(gateway: ApolloGateway, graph: () => FederatedGraph, enabled = true, lane?: FastLane): GatewayInterface {
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     stop: () => gateway.stop(),
@@ -135,7 +149,9 @@ export function withSingleFetchPath(gateway: ApolloGateway, graph: () => Federat
           const operationName = requestContext.operationName ?? requestContext.request.operationName ?? undefined;
           const route = singleFetchRoute(snapshot, requestContext.document, requestContext.operation, operationName);
           const result = route ? await executeSingleFetch(snapshot, route, requestContext) : undefined;
-          operations.inc({ path: result ? 'single-fetch' : 'planned' });
+          countOperation(result ? 'single-fetch' : 'planned');
+          // A query answered whole and without errors: its repeats may take the fast lane.
+          if (route && result && !result.errors) lane?.learn(requestContext, snapshot, route);
           return result ?? executor(requestContext);
         },
       };

@@ -31,6 +31,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext, TAdmitted> {
   admit(req: IncomingMessage, raw: Buffer, body: unknown): { refused: Refusal } | { admitted: TAdmitted };
   /** The GraphQL context (may throw a GraphQLError with `extensions.http.status`, as Apollo expects). */
   context(req: IncomingMessage, admitted: TAdmitted, requestId: string): Promise<TContext>;
+  /** Answers the request without Apollo Server when it can (the gateway's fast lane): an uncacheable JSON body, or undefined. */
+  shortcut?(req: IncomingMessage, body: unknown, context: () => Promise<TContext>): Promise<string | undefined>;
   /** Serves everything this front does not. */
   fallback: RequestListener;
 }
@@ -84,7 +86,7 @@ async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse)
 }
 
 export function graphqlHttpFront<TContext extends BaseContext, TAdmitted>(options: GraphQLHttpOptions<TContext, TAdmitted>): RequestListener {
-  const { apollo, path, maxBodyBytes, admit, context, fallback } = options;
+  const { apollo, path, maxBodyBytes, admit, context, shortcut, fallback } = options;
   return (req, res) => {
     const url = req.url ?? '';
     const query = url.indexOf('?');
@@ -110,9 +112,18 @@ export function graphqlHttpFront<TContext extends BaseContext, TAdmitted>(option
         }
         const admission = admit(req, raw, body);
         if ('refused' in admission) return sendError(res, admission.refused);
+        // One context per request, whoever asks first: a shortcut that declines hands it on.
+        let made: Promise<TContext> | undefined;
+        const contextOnce = () => (made ??= context(req, admission.admitted, requestId));
+        const answered = shortcut ? await shortcut(req, body, contextOnce) : undefined;
+        if (answered !== undefined) {
+          // The head Apollo Server writes for a result no cache may keep (payment data is never cacheable).
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(answered) }).end(answered);
+          return;
+        }
         const response = await apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: 'POST', headers: headerMap(req), search: query === -1 ? '' : url.slice(query), body },
-          context: () => context(req, admission.admitted, requestId),
+          context: contextOnce,
         });
         await writeResponse(res, response);
       } catch {

@@ -31,11 +31,29 @@ export function traceRequests() {
 }
 
 /**
+ * Counts, times and logs GraphQL operations (bounded operation labels). Apollo Server's
+ * plugin below and the gateway's fast lane (gateway/fast-lane.ts) record through one.
+ */
+export class OperationRecorder {
+  private readonly names = new OperationNames();
+  constructor(private readonly log: Logger) {}
+
+  label(operationName: string | null | undefined): string {
+    return this.names.label(operationName ?? undefined);
+  }
+
+  record(operation: string, type: string, failed: boolean, seconds: number): void {
+    graphqlRequests.inc({ operation, type, outcome: failed ? 'error' : 'ok' });
+    graphqlRequestSeconds.observe({ operation, type }, seconds);
+    this.log.info({ operation, type, ms: Math.round(seconds * 1000), outcome: failed ? 'error' : 'ok' }, 'graphql request');
+  }
+}
+
+/**
  * Per GraphQL operation: request count, latency and errors by code (bounded labels), the
  * trace span named after the operation, and one log line with the request and trace ids.
  */
-export function observabilityPlugin(log: Logger): ApolloServerPlugin<any> {
-  const names = new OperationNames();
+export function observabilityPlugin(log: Logger, recorder = new OperationRecorder(log)): ApolloServerPlugin<any> {
   return {
     async serverWillStart() {
       // Apollo stops after draining requests: send the spans still batched before the process exits.
@@ -43,13 +61,13 @@ export function observabilityPlugin(log: Logger): ApolloServerPlugin<any> {
     },
     async requestDidStart(requestContext) {
       const started = process.hrtime.bigint();
-      let operation = names.label(requestContext.request.operationName);
+      let operation = recorder.label(requestContext.request.operationName);
       let type = 'unknown';
       let failed = false;
       return {
         async didResolveOperation(resolved) {
           type = resolved.operation?.operation ?? 'unknown';
-          operation = names.label(resolved.operationName ?? resolved.request.operationName);
+          operation = recorder.label(resolved.operationName ?? resolved.request.operationName);
           nameRequestSpan(type, operation);
         },
         async didEncounterErrors({ errors }) {
@@ -57,10 +75,7 @@ export function observabilityPlugin(log: Logger): ApolloServerPlugin<any> {
           for (const error of errors) graphqlErrors.inc({ code: errorCodeLabel(error) });
         },
         async willSendResponse() {
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          graphqlRequests.inc({ operation, type, outcome: failed ? 'error' : 'ok' });
-          graphqlRequestSeconds.observe({ operation, type }, seconds);
-          log.info({ operation, type, ms: Math.round(seconds * 1000), outcome: failed ? 'error' : 'ok' }, 'graphql request');
+          recorder.record(operation, type, failed, Number(process.hrtime.bigint() - started) / 1e9);
         },
       };
     },

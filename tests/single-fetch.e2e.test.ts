@@ -1,14 +1,14 @@
 import { signDevToken } from '../runtime/dev-token';
-import { graphqlRequest, type GraphQLResult } from '../scripts/gateway-client';
+import type { GraphQLResult } from '../scripts/gateway-client';
 import { freePort, startTestStack, type TestStack } from './support/stack';
 import { fundedCustomer, startExtraProcess } from './subscriptions-support';
 
 /**
- * The single-fetch path (gateway/single-fetch.ts) must answer exactly as Apollo's executor
- * does. The stack's gateway has it on; a second gateway in front of the same subgraphs has
- * it off (GATEWAY_SINGLE_FETCH=false). Every request goes to both, and the two bodies must be
- * equal, errors included (less the stack traces, which name the gateway's own call sites).
- * The gateways' operation counters show which path each request took.
+ * The single-fetch path (gateway/single-fetch.ts) and the fast lane (gateway/fast-lane.ts)
+ * must answer exactly as Apollo's executor does. The stack's gateway has both on; a second
+ * gateway in front of the same subgraphs has them off (GATEWAY_SINGLE_FETCH=false). Every
+ * request goes to both, and the answers must be equal: status, headers and body, errors
+ * included. The gateways' operation counters show which path each request took.
  */
 let stack: TestStack;
 let planned: { gatewayUrl: string; stop(): Promise<void> };
@@ -45,32 +45,73 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function withoutStackTraces(result: GraphQLResult): unknown {
-  return JSON.parse(JSON.stringify(result, (key, value) => (key === 'stacktrace' ? undefined : value)));
+interface RawAnswer {
+  status: number;
+  /** The headers a client reads: Apollo's and ours, less the per-request id and date. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+async function send(url: string, query: string, variables: Record<string, unknown>, token: string | null): Promise<RawAnswer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'cache-control', 'vary']) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  return { status: response.status, headers, body: await response.text() };
+}
+
+/** The body as a client reads it, less the stack traces, which name the gateway's own call sites. */
+function comparable(answer: RawAnswer): unknown {
+  return { ...answer, body: JSON.parse(answer.body, (key, value) => (key === 'stacktrace' ? undefined : value)) };
 }
 
 async function operationsByPath(gatewayUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
-  const counts: Record<string, number> = { 'single-fetch': 0, planned: 0 };
+  const counts: Record<string, number> = { 'fast-lane': 0, 'single-fetch': 0, planned: 0 };
   for (const match of text.matchAll(/^paygraph_gateway_operations_total\{path="([a-z-]+)"\} (\d+)/gm)) counts[match[1]] = Number(match[2]);
   return counts;
 }
 
-/** Sends one request to both gateways: the bodies must be equal; returns the path the single-fetch gateway took. */
-async function sameOnBothPaths(query: string, variables: Record<string, unknown> = {}, token: string | null = stack.operatorToken): Promise<{ path: string; result: GraphQLResult }> {
-  const before = await operationsByPath(stack.gatewayUrl);
-  const fast = await graphqlRequest(stack.gatewayUrl, query, variables, token ?? undefined);
-  const after = await operationsByPath(stack.gatewayUrl);
-  const slow = await graphqlRequest(planned.gatewayUrl, query, variables, token ?? undefined);
-  expect(withoutStackTraces(fast)).toEqual(withoutStackTraces(slow));
-  const path = after['single-fetch'] > before['single-fetch'] ? 'single-fetch' : after.planned > before.planned ? 'planned' : 'none';
-  return { path, result: fast };
+/** The path the stack's gateway took for the one request sent between two readings. */
+function pathTaken(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.keys(after).find((path) => after[path] > before[path]) ?? 'none';
 }
 
-test('a lookup one subgraph answers takes the single fetch and answers as the planner would', async () => {
+/**
+ * Sends one request twice to the stack's gateway (the second may take the fast lane, which
+ * learns from the first) and once to the planned gateway: all three answers must be equal,
+ * status, headers and body, errors included. Returns the paths the two sends took.
+ */
+async function sameOnBothPaths(query: string, variables: Record<string, unknown> = {}, token: string | null = stack.operatorToken): Promise<{ paths: string[]; result: GraphQLResult }> {
+  const paths: string[] = [];
+  const answers: RawAnswer[] = [];
+  for (let i = 0; i < 2; i++) {
+    const before = await operationsByPath(stack.gatewayUrl);
+    answers.push(await send(stack.gatewayUrl, query, variables, token));
+    paths.push(pathTaken(before, await operationsByPath(stack.gatewayUrl)));
+  }
+  const reference = await send(planned.gatewayUrl, query, variables, token);
+  for (const answer of answers) expect(comparable(answer)).toEqual(comparable(reference));
+  return { paths, result: { status: reference.status, ...JSON.parse(reference.body) } };
+}
+
+test('a lookup one subgraph answers takes the single fetch, then the fast lane, and answers as the planner would', async () => {
   const query = 'query Lookup($id: ID!) { account(id: $id) { id currency status customer { id name country } } }';
-  const { path, result } = await sameOnBothPaths(query, { id: accountId });
-  expect(path).toBe('single-fetch');
+  const counted = async () => {
+    const text = await (await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
+    return Number(/^paygraph_graphql_requests_total\{operation="Lookup",type="query",outcome="ok"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  };
+  const before = await counted();
+  const { paths, result } = await sameOnBothPaths(query, { id: accountId });
+  expect(paths).toEqual(['single-fetch', 'fast-lane']);
+  // The lane's answer is counted like Apollo Server's.
+  expect((await counted()) - before).toBe(2);
   expect(result.data).toEqual({ account: { id: accountId, currency: 'USD', status: expect.any(String), customer: { id: customerId, name: 'Single Fetch', country: 'US' } } });
 });
 
@@ -80,7 +121,8 @@ test('aliases, __typename and skip directives survive the single fetch', async (
     again: account(id: $id) { id }
   }`;
   for (const withCustomer of [true, false]) {
-    const { result } = await sameOnBothPaths(query, { id: accountId, withCustomer });
+    const { paths, result } = await sameOnBothPaths(query, { id: accountId, withCustomer });
+    expect(paths[1]).toBe('fast-lane');
     expect(result.data?.first.ref).toBe(accountId);
     expect('customer' in result.data!.first).toBe(withCustomer);
   }
@@ -97,16 +139,19 @@ test('not found, and errors: a bad variable, a missing scope and no token match 
   expect(forbidden.result.errors?.length ?? 0).toBeGreaterThan(0);
   const anonymous = await sameOnBothPaths(lookup, { id: accountId }, null);
   expect(anonymous.result.errors?.length ?? 0).toBeGreaterThan(0);
-  // The errors above came from the single-fetch path, not from a fallback to the planner.
-  for (const answer of [missing, badVariable, forbidden, anonymous]) expect(answer.path).toBe('single-fetch');
+  // A query without errors (not found is null data) repeats on the fast lane; with errors,
+  // the lane declines and the single-fetch path answers through Apollo Server, twice.
+  expect(missing.paths).toEqual(['single-fetch', 'fast-lane']);
+  for (const answer of [badVariable, forbidden, anonymous]) expect(answer.paths).toEqual(['single-fetch', 'single-fetch']);
 });
 
 test('a mutation one subgraph answers takes the single fetch, with its idempotent replay and its errors', async () => {
   const deposit = 'mutation Deposit($i: DepositFundsInput!) { depositFunds(input: $i) { id balance { amount currency } } }';
   // The same key on both gateways: the second is the idempotent replay of the first.
   const input = { accountId, amount: { amount: '12.34', currency: 'USD' }, idempotencyKey: `single-fetch-${Date.now()}` };
-  const { path, result } = await sameOnBothPaths(deposit, { i: input });
-  expect(path).toBe('single-fetch');
+  const { paths, result } = await sameOnBothPaths(deposit, { i: input });
+  // Mutations never take the fast lane.
+  expect(paths).toEqual(['single-fetch', 'single-fetch']);
   // Deposited once (100,000.00 at the start), though asked twice.
   expect(result.data?.depositFunds.balance).toEqual({ amount: '100012.34', currency: 'USD' });
   const refused = await sameOnBothPaths(deposit, { i: { ...input, idempotencyKey: `single-fetch-bad-${Date.now()}`, amount: { amount: '1.234', currency: 'USD' } } });
@@ -115,7 +160,7 @@ test('a mutation one subgraph answers takes the single fetch, with its idempoten
 
 test('fragments and operations that span subgraphs take the planned path', async () => {
   const fragment = 'query WithFragment($id: ID!) { account(id: $id) { ...Basics } } fragment Basics on Account { id currency }';
-  expect((await sameOnBothPaths(fragment, { id: accountId })).path).toBe('planned');
+  expect((await sameOnBothPaths(fragment, { id: accountId })).paths).toEqual(['planned', 'planned']);
   const spanning = 'query Spanning($id: ID!) { account(id: $id) { id balance { amount } payments(first: 5) { edges { node { id status riskAssessment { level } } } } } }';
-  expect((await sameOnBothPaths(spanning, { id: accountId })).path).toBe('planned');
+  expect((await sameOnBothPaths(spanning, { id: accountId })).paths).toEqual(['planned', 'planned']);
 });
