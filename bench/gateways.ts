@@ -161,6 +161,9 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: CLIENTS.join(',') },
       // createPayment's client counts, if they should differ from the reads' (--clients).
       'mutation-clients': { type: 'string' },
+      // A payment takes ~200 ms of CPU across the graph: at 100 clients one takes longer than a
+      // read run lasts, so mutation runs last longer, or none would be answered inside them.
+      'mutation-seconds': { type: 'string', default: '15' },
       targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
       profile: { type: 'boolean', default: false },
     },
@@ -229,6 +232,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, node: process.version },
       volume: { customers: volume.customerIds.length, accounts: volume.accountIds.length, payments: volume.paymentIds.length },
       secondsPerRun: seconds,
+      mutationSecondsPerRun: Number(values['mutation-seconds']),
       measurements: [],
     };
     const runId = randomUUID().slice(0, 8);
@@ -254,7 +258,8 @@ async function main(): Promise<void> {
         for (const target of targets) {
           await drain(stack, drainMs);
           const cpuBefore = snapshot(pids);
-          const result = await runLoad({ url: targetUrl(target), clients, seconds, timeoutSeconds: 60, nextRequest: () => request(target) });
+          const runSeconds = op.name === 'createPayment' ? Number(values['mutation-seconds']) : seconds;
+          const result = await runLoad({ url: targetUrl(target), clients, seconds: runSeconds, timeoutSeconds: 60, nextRequest: () => request(target) });
           // Requests left in flight finish during the drain: their CPU belongs to this run.
           await drain(stack, drainMs);
           const cpu = cpuPerRequest(cpuBefore, snapshot(pids), result.completed);

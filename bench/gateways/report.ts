@@ -18,6 +18,8 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   volume: Record<string, number>;
   secondsPerRun: number;
+  /** createPayment runs last longer (see --mutation-seconds). */
+  mutationSecondsPerRun: number;
   measurements: Measurement[];
 }
 
@@ -64,7 +66,7 @@ export function chartSvg(report: BenchReport): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="20" y="25" font-size="16">Requests per second by gateway (${report.startedAt}, ${report.machine.cpus} CPUs, ${report.secondsPerRun}s per run)</text>`,
+    `<text x="20" y="25" font-size="16">Requests per second by gateway (${report.startedAt}, ${report.machine.cpus} CPUs, ${report.secondsPerRun}s per read run, ${report.mutationSecondsPerRun}s per createPayment run)</text>`,
     `<line x1="60" y1="${plotBottom}" x2="${width - 20}" y2="${plotBottom}" stroke="black"/>`,
   ];
   for (let i = 0; i <= 4; i++) {
