@@ -48,6 +48,15 @@ function selectionText(operation: OperationDefinitionNode): string {
   return print(operation.selectionSet);
 }
 
+/** The operation's variable definitions (only those named, if given), printed in name order. */
+function variablesText(operation: OperationDefinitionNode, only?: readonly string[]): string {
+  return (operation.variableDefinitions ?? [])
+    .filter((definition) => !only || only.includes(definition.variable.name.value))
+    .map((definition) => print(definition))
+    .sort()
+    .join(' ');
+}
+
 /** The single-fetch route for this operation, or null when the plan needs Apollo's executor. */
 export function singleFetchRoute(snapshot: GraphSnapshot, document: DocumentNode, operation: OperationDefinitionNode, operationName: string | undefined): SingleFetchRoute | null {
   let byDocument = routes.get(snapshot);
@@ -71,8 +80,10 @@ function planRoute(snapshot: GraphSnapshot, document: DocumentNode, operation: O
   }
   if (fetch?.kind !== 'Fetch' || fetch.requires || fetch.inputRewrites?.length || fetch.outputRewrites?.length || fetch.contextRewrites?.length) return null;
   const sent = (fetch.operationDocumentNode ?? parse(fetch.operation)).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  // The subgraph's answer is the client's only if the fetch asks exactly what the client asked.
+  // The subgraph's answer is the client's only if the fetch asks exactly what the client asked,
+  // with the same variable types and defaults, and no directive on the operation itself.
   if (!sent || sent.operation !== operation.operation || selectionText(sent) !== selectionText(operation)) return null;
+  if (operation.directives?.length || sent.directives?.length || variablesText(sent) !== variablesText(operation, fetch.variableUsages ?? [])) return null;
   return { subgraph: fetch.serviceName, fetch, emptyData: emptyDataFor(snapshot, operation) };
 }
 
