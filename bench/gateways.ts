@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -200,6 +200,7 @@ async function main(): Promise<void> {
   }
   const children: ChildProcess[] = [];
   let stack: RunningStack | undefined;
+  let supergraphDir: string | undefined;
   // Interrupted (Ctrl-C, a timeout): stop what we started instead of leaving it on the ports.
   const interrupted = () => {
     void Promise.all(children.map(stopProcess)).then(() => stack?.stop()).then(() => db?.stop()).finally(() => process.exit(130));
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
     const volume = await seedVolume(mongoUri, DB_PREFIX, DEFAULT_VOLUME, (line) => console.log(line));
     if (!volume.seeded) console.log(`volume already seeded under ${DB_PREFIX}: ${volume.customerIds.length} customers, ${volume.accountIds.length} accounts, ${volume.paymentIds.length} payments`);
     stack = await launchStack({ mongoUri, gatewayPort: PORTS.paygraph, subgraphPorts: PORTS.subgraphs, env: processEnv, stdio: 'inherit' });
-    const supergraphPath = join(mkdtempSync(join(tmpdir(), 'paygraph-bench-')), 'supergraph.graphql');
+    const supergraphPath = join((supergraphDir = mkdtempSync(join(tmpdir(), 'paygraph-bench-'))), 'supergraph.graphql');
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, stack!.subgraphUrls[name]]));
     writeFileSync(supergraphPath, withSubgraphUrls(readFileSync(join(__dirname, '..', 'schema', 'supergraph.graphql'), 'utf8'), urls));
     const pids: Record<string, number | undefined> = { ferretdb: db?.process.pid, ...Object.fromEntries([...stack.processes].map(([name, child]) => [name === 'gateway' ? 'paygraph' : name, child.pid])) };
@@ -282,6 +283,7 @@ async function main(): Promise<void> {
     await Promise.all(children.map(stopProcess));
     await stack?.stop();
     await db?.stop();
+    if (supergraphDir) rmSync(supergraphDir, { recursive: true, force: true });
     console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 }
