@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       'mutation-clients': { type: 'string' },
       // A payment takes ~200 ms of CPU across the graph: at 100 clients one takes longer than a
       // read run lasts, so mutation runs last longer, or none would be answered inside them.
-      'mutation-seconds': { type: 'string', default: '15' },
+      'mutation-seconds': { type: 'string', default: '10' },
       targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
       profile: { type: 'boolean', default: false },
     },
@@ -183,6 +183,10 @@ async function main(): Promise<void> {
     MONGODB_DB_PREFIX: DB_PREFIX,
     RATE_LIMIT_PER_SECOND: '1000000',
     RATE_LIMIT_BURST: '1000000',
+    // The other gateways wait for a subgraph as long as the load tool does (60 s); ours would
+    // time a mutation out after 10 s and, after five, open the payments circuit and fail fast.
+    // Equal patience compares throughput, not load shedding.
+    SUBGRAPH_TIMEOUT_MS: '60000',
     // The payments resume sweep scans the whole collection on FerretDB (~25 s at 50,000
     // payments), a core busy for half a minute; measured alongside, it would be measured.
     PAYGRAPH_RESUME_SWEEP: 'false',
@@ -251,7 +255,8 @@ async function main(): Promise<void> {
       const perRequest = new Map<TargetName, Record<string, number>>();
       for (const t of targets) {
         perRequest.set(t, await commandsPerRequest(stack, targetUrl(t), () => request(t), op.name === 'createPayment' ? 1 : 5));
-        await runLoad({ url: targetUrl(t), clients: 20, seconds: WARM_UP_SECONDS, timeoutSeconds: 60, nextRequest: () => request(t) });
+        // (createPayment's own one-client run comes first and warms it; its runs are long.)
+        if (op.name !== 'createPayment') await runLoad({ url: targetUrl(t), clients: 20, seconds: WARM_UP_SECONDS, timeoutSeconds: 60, nextRequest: () => request(t) });
       }
       const counts = op.name === 'createPayment' && values['mutation-clients'] ? values['mutation-clients'].split(',').map(Number) : clientCounts;
       const drainMs = op.name === 'createPayment' ? 20_000 : 60_000;
