@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       'mutation-clients': { type: 'string' },
       // A payment takes ~200 ms of CPU across the graph: at 100 clients one takes longer than a
       // read run lasts, so mutation runs last longer, or none would be answered inside them.
-      'mutation-seconds': { type: 'string', default: '10' },
+      'mutation-seconds': { type: 'string', default: '20' },
       targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
       profile: { type: 'boolean', default: false },
     },
