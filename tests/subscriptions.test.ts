@@ -49,6 +49,9 @@ beforeAll(async () => {
     ...ONLY_THE_BUS_WAKES,
     SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
     SUBSCRIPTION_CLIENT_BUFFER: String(CLIENT_BUFFER),
+    // The slow client's 14 MB of events must overflow the gateway's send buffer once the kernel's
+    // loopback buffers (autotuned, several MB) are full: with the 8 MiB default that was a toss-up.
+    SUBSCRIPTION_CLIENT_BUFFER_BYTES: String(4 * 1024 * 1024),
     RATE_LIMIT_PER_SECOND: '10000',
     RATE_LIMIT_BURST: '10000',
     // The slow-client test fills socket buffers with huge events: 2,500 aliased fields each.
@@ -208,8 +211,12 @@ describe('deduplication', () => {
     const payment = await pay(stack.gatewayUrl, stack.operatorToken, alice.accountId, bob.accountId);
     const baseline = await upstreamCount();
     const query = 'subscription($id: ID) { paymentStatusChanged(paymentId: $id) { status payment { id status source { customer { name } } } } }';
+    const clientsAtStart = await clientCount();
     const clients = Array.from({ length: 50 }, () => gatewayClient(stack.gatewayUrl, stack.operatorToken).client);
     const recordings = clients.map((client) => record<{ paymentStatusChanged: { status: string; payment: { id: string; status: string; source: { customer: { name: string } } } } }>(client, query, { id: payment.id }));
+    // Every client attached before the event: the upstream exists from the first client on, and
+    // a live event reaches only the clients already there.
+    await eventually(clientCount, (n) => n === clientsAtStart + 50, 'all 50 clients subscribed');
     await eventually(upstreamCount, (n) => n === baseline + 1, 'one upstream subscription for 50 clients');
     // All 50 see the same event: a refund moves the settled payment on.
     await graphqlData(stack.gatewayUrl, 'mutation($i: RefundPaymentInput!) { refundPayment(input: $i) { id } }', {
