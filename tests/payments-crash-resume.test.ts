@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { isolateDatabases } from './support/database';
 import { operator, signedGraphql } from './support/signed-client';
@@ -26,7 +27,8 @@ afterAll(async () => {
 });
 
 function startPayments(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn('npx', ['tsx', join(__dirname, '..', 'subgraphs', 'payments', 'main.ts')], {
+  // The process itself, not an npx → tsx chain: a signal to a wrapper left the real process running.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'subgraphs', 'payments', 'main.ts')], {
     cwd: join(__dirname, '..'),
     env: { ...process.env, PAYMENTS_PORT: '0', LOG_LEVEL: 'info', PAYGRAPH_SAGA_LEASE_MS: '1000', PAYGRAPH_RESUME_INTERVAL_MS: '300', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,9 +50,11 @@ function startPayments(env: Record<string, string>): Promise<{ child: ChildProce
   });
 }
 
+/** The exit status as a shell reports it: 128 + the signal's number for a process a signal ended. */
 function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const status = (code: number | null, signal: NodeJS.Signals | null) => code ?? (signal ? 128 + osConstants.signals[signal] : null);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(status(child.exitCode, child.signalCode));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(status(code, signal))));
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
