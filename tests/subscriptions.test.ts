@@ -49,8 +49,8 @@ beforeAll(async () => {
     ...ONLY_THE_BUS_WAKES,
     SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
     SUBSCRIPTION_CLIENT_BUFFER: String(CLIENT_BUFFER),
-    // The slow client's 14 MB of events must overflow the gateway's send buffer once the kernel's
-    // loopback buffers (autotuned, several MB) are full: with the 8 MiB default that was a toss-up.
+    // The slow client's events must overflow the gateway's send buffer once the kernel's loopback
+    // buffers are full (see the slow-client test); a smaller threshold than the 8 MiB default.
     SUBSCRIPTION_CLIENT_BUFFER_BYTES: String(4 * 1024 * 1024),
     RATE_LIMIT_PER_SECOND: '10000',
     RATE_LIMIT_BURST: '10000',
@@ -312,7 +312,7 @@ describe('authorisation and protocol', () => {
 describe('slow clients', () => {
   test('a client that stops reading is closed with SlowConsumer while a fast client on the same events gets every one', async () => {
     const dora = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Dora Penhallow');
-    // Large events (about 400 kB each, 2,500 aliased fields) so a handful fills the socket buffers.
+    // Large events (about 350 kB each, 2,500 aliased fields) to fill the socket buffers.
     const big = `subscription($a: ID, $after: String) { paymentStatusChanged(accountId: $a, after: $after) { cursor status payment { id ${Array.from({ length: 2500 }, (_, i) => `r${i}: reference`).join(' ')} } } }`;
     const after = await latestCursor(alice.accountId); // cursors are global: no event of Dora's account comes before it
     const fast = gatewayClient(stack.gatewayUrl, stack.operatorToken);
@@ -323,7 +323,9 @@ describe('slow clients', () => {
     await until(() => slow.sockets.length === 1 && fast.sockets.length === 1, 'both connections open');
     (slow.sockets[0] as unknown as { _socket: { pause(): void } })._socket.pause();
 
-    const payments = 12;
+    // 40 payments make 120 events, 42 MB: more than this machine's loopback buffers can hold
+    // (a receive buffer autotunes up to 32 MB), so the gateway's send buffer must overflow.
+    const payments = 40;
     const reference = 'x'.repeat(140);
     for (let i = 0; i < payments; i++) {
       await graphqlData(stack.gatewayUrl, 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }', {
