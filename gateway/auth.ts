@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { setBounded } from '../runtime/bounded-cache';
 import { unauthenticated } from '../runtime/errors';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import type { GatewayConfig } from './config';
@@ -50,8 +51,7 @@ export function createIdentityVerifier(config: GatewayConfig['jwt']): IdentityVe
     if (known && now < known.until) return known.identity;
     remembered.delete(token);
     const { identity, expiresAt } = await verify(token);
-    if (remembered.size >= REMEMBERED_TOKENS) remembered.delete(remembered.keys().next().value as string);
-    remembered.set(token, { identity, until: Math.min(expiresAt, now + REMEMBER_VERIFIED_MS) });
+    setBounded(remembered, token, { identity, until: Math.min(expiresAt, now + REMEMBER_VERIFIED_MS) }, REMEMBERED_TOKENS);
     return identity;
   };
 }

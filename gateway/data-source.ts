@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse, type DocumentNode } from 'graphql';
+import { cachedValue } from '../runtime/bounded-cache';
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
@@ -94,13 +95,7 @@ const parsedOperations = new Map<string, DocumentNode>();
 const PARSED_OPERATIONS = 1000;
 
 function parsedOperation(query: string): DocumentNode {
-  let document = parsedOperations.get(query);
-  if (!document) {
-    document = parse(query);
-    if (parsedOperations.size >= PARSED_OPERATIONS) parsedOperations.delete(parsedOperations.keys().next().value as string);
-    parsedOperations.set(query, document);
-  }
-  return document;
+  return cachedValue(parsedOperations, query, PARSED_OPERATIONS, () => parse(query));
 }
 
 /**

@@ -5,6 +5,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import type { NextFunction, Request, Response } from 'express';
 import { Lexer, Source, TokenKind, GraphQLError } from 'graphql';
 import { ErrorCode, PaygraphError } from '../runtime/errors';
+import { cachedValue } from '../runtime/bounded-cache';
 import type { Refusal } from '../runtime/graphql-http';
 
 /**
@@ -128,14 +129,7 @@ const tokenChecks = new Map<string, boolean>();
 const TOKEN_CHECKS_CACHED = 1000;
 
 function exceedsTokenLimitCached(query: string, maxTokens: number): boolean {
-  const key = `${maxTokens}\n${query}`;
-  let exceeds = tokenChecks.get(key);
-  if (exceeds === undefined) {
-    exceeds = exceedsTokenLimit(query, maxTokens);
-    if (tokenChecks.size >= TOKEN_CHECKS_CACHED) tokenChecks.delete(tokenChecks.keys().next().value as string);
-    tokenChecks.set(key, exceeds);
-  }
-  return exceeds;
+  return cachedValue(tokenChecks, `${maxTokens}\n${query}`, TOKEN_CHECKS_CACHED, () => exceedsTokenLimit(query, maxTokens));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { cachedValue } from '../runtime/bounded-cache';
 import type { Logger } from '../runtime/logger';
 import type { CoordinateUse } from '../schema/checks/proposal';
 import type { RegistryStore } from '../schema/registry/store';
@@ -41,12 +42,7 @@ export class UsageRecorder {
   observe(schema: GraphQLSchema, documentHash: string, document: DocumentNode, operationName: string | null | undefined, clientName: string | null | undefined): void {
     let cache = this.coordinatesBySchema.get(schema);
     if (!cache) this.coordinatesBySchema.set(schema, (cache = new Map()));
-    let coordinates = cache.get(documentHash);
-    if (!coordinates) {
-      coordinates = usageCoordinates(schema, document);
-      if (cache.size >= MAX_CACHED_DOCUMENTS) cache.delete(cache.keys().next().value as string);
-      cache.set(documentHash, coordinates);
-    }
+    const coordinates = cachedValue(cache, documentHash, MAX_CACHED_DOCUMENTS, () => usageCoordinates(schema, document));
     const client = clientName?.trim().slice(0, 100) || UNKNOWN_CLIENT;
     const operation = operationName || ANONYMOUS_OPERATION;
     const key = `${client}\n${operation}\n${documentHash}`;

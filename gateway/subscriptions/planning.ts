@@ -19,6 +19,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { cachedValue } from '../../runtime/bounded-cache';
 import { ErrorCode, PaygraphError } from '../../runtime/errors';
 import type { GraphSnapshot } from './graph';
 
@@ -65,14 +66,11 @@ function planFor(snapshot: GraphSnapshot, document: DocumentNode, documentText: 
   let cache = planCache.get(snapshot);
   if (!cache) planCache.set(snapshot, (cache = new Map()));
   const key = `${operationName ?? ''}\n${documentText}`;
-  const hit = cache.get(key);
-  if (hit) return hit.node;
-  const operation = operationFromDocument(snapshot.apiSchemaInternal, document, { operationName });
-  const plan = snapshot.planner.buildQueryPlan(operation);
-  if (plan.node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${plan.node?.kind ?? 'an empty plan'}`);
-  if (cache.size >= PLAN_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  cache.set(key, { node: plan.node });
-  return plan.node;
+  return cachedValue(cache, key, PLAN_CACHE_SIZE, () => {
+    const plan = snapshot.planner.buildQueryPlan(operationFromDocument(snapshot.apiSchemaInternal, document, { operationName }));
+    if (plan.node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${plan.node?.kind ?? 'an empty plan'}`);
+    return { node: plan.node };
+  }).node;
 }
 
 /** The primary fetch with its variables written inline and its operation name dropped. */
