@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { setBounded } from '../runtime/bounded-cache';
 import type { OperationRecorder } from '../runtime/observability';
 import { nameRequestSpan } from '../runtime/telemetry';
 import type { GatewayContext } from './data-source';
@@ -27,6 +28,7 @@ interface LaneEntry {
   readonly snapshot: GraphSnapshot;
   readonly route: SingleFetchRoute;
   readonly operation: OperationDefinitionNode;
+  /** The operation's name, as the request gave it or the document has it (metrics, usage). */
   readonly operationName?: string;
   readonly document: DocumentNode;
   /** Apollo's hash of the query text, the usage record's document key. */
@@ -68,19 +70,18 @@ export class FastLane {
   /** Called by the single-fetch path after a query it ran for Apollo Server succeeded. */
   learn(requestContext: GatewayGraphQLRequestContext, snapshot: GraphSnapshot, route: SingleFetchRoute): void {
     if (requestContext.operation.operation !== 'query' || typeof requestContext.source !== 'string') return;
-    const operationName = requestContext.request.operationName ?? undefined;
-    const key = keyOf(requestContext.source, operationName);
+    const key = keyOf(requestContext.source, requestContext.request.operationName ?? undefined);
     if (this.entries.has(key)) return;
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, {
+    const entry: LaneEntry = {
       snapshot,
       route,
       operation: requestContext.operation,
-      operationName,
+      operationName: requestContext.request.operationName ?? requestContext.operation.name?.value,
       document: requestContext.document,
       queryHash: requestContext.queryHash,
       schema: requestContext.schema,
-    });
+    };
+    setBounded(this.entries, key, entry, MAX_ENTRIES);
   }
 
   /**
@@ -108,14 +109,14 @@ export class FastLane {
     const response = await fetchSingle(entry.snapshot, entry.route, variables, contextValue, undefined);
     if (!response || response.errors?.length) return undefined;
 
-    const operation = this.options.recorder.label(entry.operationName ?? entry.operation.name?.value);
+    const operation = this.options.recorder.label(entry.operationName);
     nameRequestSpan('query', operation);
     const client = req.headers[CLIENT_NAME_HEADERS[0]] ?? req.headers[CLIENT_NAME_HEADERS[1]];
     this.options.observeUsage({
       schema: entry.schema,
       documentKey: entry.queryHash,
       document: entry.document,
-      operationName: entry.operationName ?? entry.operation.name?.value,
+      operationName: entry.operationName,
       clientName: typeof client === 'string' ? client : undefined,
     });
     countOperation('fast-lane');

@@ -28,6 +28,8 @@ import type { FederatedGraph, GraphSnapshot } from './subscriptions/graph';
 export interface SingleFetchRoute {
   readonly subgraph: string;
   readonly fetch: FetchNode;
+  /** The fetch's operation, parsed (the planner hands it over as text). */
+  readonly document: DocumentNode;
   /** The data when the subgraph sends none: each root field null, or null if one cannot be. */
   readonly emptyData: Record<string, null> | null;
 }
@@ -79,12 +81,13 @@ function planRoute(snapshot: GraphSnapshot, document: DocumentNode, operation: O
     return null; // Apollo's executor plans it again and reports the error its own way
   }
   if (fetch?.kind !== 'Fetch' || fetch.requires || fetch.inputRewrites?.length || fetch.outputRewrites?.length || fetch.contextRewrites?.length) return null;
-  const sent = (fetch.operationDocumentNode ?? parse(fetch.operation)).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const sentDocument = fetch.operationDocumentNode ?? parse(fetch.operation);
+  const sent = sentDocument.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   // The subgraph's answer is the client's only if the fetch asks exactly what the client asked,
   // with the same variable types and defaults, and no directive on the operation itself.
   if (!sent || sent.operation !== operation.operation || selectionText(sent) !== selectionText(operation)) return null;
   if (operation.directives?.length || sent.directives?.length || variablesText(sent) !== variablesText(operation, fetch.variableUsages ?? [])) return null;
-  return { subgraph: fetch.serviceName, fetch, emptyData: emptyDataFor(snapshot, operation) };
+  return { subgraph: fetch.serviceName, fetch, document: sentDocument, emptyData: emptyDataFor(snapshot, operation) };
 }
 
 function emptyDataFor(snapshot: GraphSnapshot, operation: OperationDefinitionNode): Record<string, null> | null {
@@ -122,7 +125,7 @@ export async function fetchSingle(snapshot: GraphSnapshot, route: SingleFetchRou
     request: { query: route.fetch.operation, variables, operationName: route.fetch.operationName },
     incomingRequestContext: requestContext as never,
     context: context as never,
-    document: route.fetch.operationDocumentNode,
+    document: route.document,
     pathInIncomingRequest: { path: [] } as never,
   });
 }

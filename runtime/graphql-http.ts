@@ -1,8 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import { ErrorCode } from './errors';
-import { requestIdFrom } from './request-context';
-import { startServerRequest } from './telemetry';
+import { startIncomingRequest } from './observability';
 
 /**
  * The HTTP front of a GraphQL server (the gateway and every subgraph): JSON POSTs to the
@@ -93,13 +92,8 @@ export function graphqlHttpFront<TContext extends BaseContext, TAdmitted>(option
     const pathname = query === -1 ? url : url.slice(0, query);
     if (req.method !== 'POST' || pathname !== path || !isJson(req.headers['content-type'])) return fallback(req, res);
 
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    // Later code (logs, the context, the data sources) reads the id from the header: one id per request.
-    req.headers['x-request-id'] = requestId;
-    res.setHeader('x-request-id', requestId);
-    const traced = startServerRequest(`POST ${path}`, req.headers, requestId);
-    // 'close' fires for answered and for aborted requests alike: the span always ends.
-    res.once('close', () => traced.end(res.statusCode));
+    const traced = startIncomingRequest(req, res, `POST ${path}`);
+    const { requestId } = traced.context;
     traced.run(async () => {
       try {
         const raw = await readBody(req, maxBodyBytes);

@@ -1,10 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from './logger';
 import { OperationNames } from './operation-names';
 import { requestIdFrom } from './request-context';
 import { collectProcessMetrics, errorCodeLabel, graphqlErrors, graphqlRequests, graphqlRequestSeconds } from './request-metrics';
-import { flushTelemetry, initTelemetry, nameRequestSpan, startServerRequest } from './telemetry';
+import { flushTelemetry, initTelemetry, nameRequestSpan, startServerRequest, type ServerRequest } from './telemetry';
 
 /** Process-wide: tracing when configured, process metrics. Called by every server at start. */
 export function initObservability(service: string): void {
@@ -13,20 +14,27 @@ export function initObservability(service: string): void {
 }
 
 /**
- * Express middleware for one incoming request: its request id (the caller's x-request-id or a
- * new one, echoed back) and its span in the caller's W3C trace, active for everything the
+ * One incoming request's request id (the caller's x-request-id or a new one, echoed back and
+ * written into the request's headers, where later code reads it: one id per request) and its
+ * span in the caller's W3C trace, ended when the response closes, answered or aborted. Run
+ * the request's work inside the returned request's `run`.
+ */
+export function startIncomingRequest(req: IncomingMessage, res: ServerResponse, name: string): ServerRequest {
+  const requestId = requestIdFrom(req.headers['x-request-id']);
+  req.headers['x-request-id'] = requestId;
+  res.setHeader('x-request-id', requestId);
+  const request = startServerRequest(name, req.headers, requestId);
+  res.once('close', () => request.end(res.statusCode));
+  return request;
+}
+
+/**
+ * Express middleware for one incoming request: startIncomingRequest, active for everything the
  * request does next. Mount it after body parsing: stream callbacks do not carry the context.
  */
 export function traceRequests() {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    // Later code (the GraphQL context) reads the id from the header: one id per request.
-    req.headers['x-request-id'] = requestId;
-    res.setHeader('x-request-id', requestId);
-    const request = startServerRequest(`${req.method} ${req.baseUrl || req.path}`, req.headers, requestId);
-    // 'close' fires for answered and for aborted requests alike: the span always ends.
-    res.once('close', () => request.end(res.statusCode));
-    request.run(next);
+    startIncomingRequest(req, res, `${req.method} ${req.baseUrl || req.path}`).run(next);
   };
 }
 

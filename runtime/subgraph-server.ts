@@ -183,7 +183,7 @@ export async function startSubgraphServer<TContext extends object>(
       apollo,
       path: '/graphql',
       maxBodyBytes: MAX_BODY_BYTES,
-      admit: (req, raw) => admit(req, raw),
+      admit,
       context: async (_req, identity, requestId) => definition.createContext(identity, requestId),
       fallback: app,
     }),
