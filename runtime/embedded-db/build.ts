@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,16 +9,29 @@ import { join } from 'node:path';
  * the checkout. The cache key is the FerretDB version plus a digest of the wrapper's sources,
  * so CI and later runs reuse the binary and a change to the wrapper rebuilds it.
  *
- * FerretDB itself is built with one change (ferretdb/pushdown/): its SQLite backend pushes
- * lookups by any indexed field, and `$in`, down to SQLite instead of scanning the table
- * (preparePatchedFerretDb).
+ * FerretDB itself is built with our changes (ferretdb/patches/, preparePatchedFerretDb): its
+ * SQLite backend pushes lookups by any indexed field, and `$in`, down to SQLite instead of
+ * scanning the table; stored documents are decoded without a json.Decoder per value; and a
+ * release build does not track every iterator for leaks.
  */
 export const FERRETDB_VERSION = '1.24.2';
 const SOURCE_DIR = join(__dirname, 'ferretdb');
-const PUSHDOWN_DIR = join(SOURCE_DIR, 'pushdown');
+const PATCHES_DIR = join(SOURCE_DIR, 'patches');
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
-/** The FerretDB package our pushdown changes, relative to the module root. */
+/** FerretDB packages we change, relative to the module root. */
 const SQLITE_BACKEND = join('internal', 'backends', 'sqlite');
+const SJSON_PACKAGE = join('internal', 'handler', 'sjson');
+/** Each patch in PATCHES_DIR and the FerretDB package (relative to the module root) it applies to. */
+const PATCHES: { patch: string; packageDir: string }[] = [
+  { patch: 'collection.go.patch', packageDir: SQLITE_BACKEND },
+  { patch: 'resource.go.patch', packageDir: join('internal', 'util', 'resource') },
+  { patch: 'sjson.patch', packageDir: SJSON_PACKAGE },
+];
+/** Our files compiled into FerretDB's packages: file in PATCHES_DIR, package, name there. */
+const ADDED_FILES: { file: string; packageDir: string; as: string }[] = [
+  { file: 'pushdown.go', packageDir: SQLITE_BACKEND, as: 'paygraph_pushdown.go' },
+  { file: 'decode.go', packageDir: SJSON_PACKAGE, as: 'paygraph_decode.go' },
+];
 
 export class EmbeddedDbUnavailable extends Error {}
 
@@ -31,7 +44,7 @@ export function binaryPath(): string {
   const digest = createHash('sha256');
   const sources = readdirSync(SOURCE_DIR).filter((file) => file.endsWith('.go')).sort();
   for (const file of [...sources, 'go.mod', 'go.sum']) digest.update(readFileSync(join(SOURCE_DIR, file)));
-  for (const file of readdirSync(PUSHDOWN_DIR).sort()) digest.update(readFileSync(join(PUSHDOWN_DIR, file)));
+  for (const file of readdirSync(PATCHES_DIR).sort()) digest.update(readFileSync(join(PATCHES_DIR, file)));
   return join(cacheRoot(), `ferretdb-${FERRETDB_VERSION}-${digest.digest('hex').slice(0, 12)}`, 'paygraph-ferretdb');
 }
 
@@ -75,22 +88,23 @@ export function ensureFerretDbBinary(log: (line: string) => void = () => {}): st
 }
 
 /**
- * Prepares FerretDB's source with our pushdown in workDir: a copy of the module with
- * collection.go.patch applied and pushdown.go added to its SQLite backend package, and a go.mod
- * for our wrapper that builds against that copy. (`go build -overlay` would avoid the copy, but
- * refuses to replace files in the module cache.) Returns the go.mod's path for `-modfile`; the
- * patch must apply exactly or the build stops.
+ * Prepares FerretDB's source with our changes in workDir: a copy of the module with each of
+ * PATCHES applied and ADDED_FILES added to its packages, and a go.mod for our
+ * wrapper that builds against that copy. (`go build -overlay` would avoid the copy, but refuses
+ * to replace files in the module cache.) Returns the go.mod's path for `-modfile`; every patch
+ * must apply exactly or the build stops.
  */
 function preparePatchedFerretDb(go: string, workDir: string, env: NodeJS.ProcessEnv): string {
   execFileSync(go, ['mod', 'download', FERRETDB_MODULE], { cwd: SOURCE_DIR, stdio: ['ignore', 'ignore', 'inherit'], env });
   const moduleDir = execFileSync(go, ['list', '-m', '-f', '{{.Dir}}', FERRETDB_MODULE], { cwd: SOURCE_DIR, encoding: 'utf8', env }).trim();
   const sourceCopy = join(workDir, 'ferretdb-src');
   cpSync(moduleDir, sourceCopy, { recursive: true });
-  const packageDir = join(sourceCopy, SQLITE_BACKEND);
-  chmodSync(join(packageDir, 'collection.go'), 0o644); // the module cache is read-only
-  // git apply works outside a repository and refuses a patch whose context does not match.
-  execFileSync('git', ['apply', '-p1', join(PUSHDOWN_DIR, 'collection.go.patch')], { cwd: packageDir, stdio: ['ignore', 'inherit', 'inherit'] });
-  copyFileSync(join(PUSHDOWN_DIR, 'pushdown.go'), join(packageDir, 'paygraph_pushdown.go'));
+  execFileSync('chmod', ['-R', 'u+w', sourceCopy]); // the module cache is read-only
+  for (const { patch, packageDir } of PATCHES) {
+    // git apply works outside a repository and refuses a patch whose context does not match.
+    execFileSync('git', ['apply', '-p1', join(PATCHES_DIR, patch)], { cwd: join(sourceCopy, packageDir), stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  for (const { file, packageDir, as } of ADDED_FILES) copyFileSync(join(PATCHES_DIR, file), join(sourceCopy, packageDir, as));
   const modfile = join(workDir, 'go.mod');
   copyFileSync(join(SOURCE_DIR, 'go.mod'), modfile);
   copyFileSync(join(SOURCE_DIR, 'go.sum'), join(workDir, 'go.sum'));

@@ -16,7 +16,7 @@ import (
 )
 
 // Our build of FerretDB pushes lookups down to SQLite as conditions on JSON expressions
-// (pushdown/pushdown.go): `_ferretdb_sjson->'$._id' = ?` for _id, and for another field f
+// (patches/pushdown.go): `_ferretdb_sjson->'$._id' = ?` for _id, and for another field f
 // `(_ferretdb_sjson->'$.f' IN (...) OR json_type(_ferretdb_sjson, '$.f') = 'array')`.
 // FerretDB's own indexes are on a different expression text (`_ferretdb_sjson->"f"`), and
 // SQLite uses an index only for the exact expression it was built on, so they never serve a
