@@ -5,13 +5,15 @@
 // json.Decoder over a bytes.Reader and then checks that nothing is left over: a decoder, a
 // buffer and a copy per value. On reads that was the largest share of the database's CPU.
 // decodeExact gives the same answer for the same input from one json.Unmarshal (which also
-// refuses trailing data), and reads a plain JSON string without the reflection at all.
+// refuses trailing data), and reads a plain JSON string without the reflection at all. The
+// schema stored in each document (`$s`) is decoded once per distinct text (cachedSchema).
 
 package sjson
 
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -51,4 +53,46 @@ func plainString(data []byte) (string, bool) {
 	}
 
 	return string(body), true
+}
+
+// maxCachedSchemas bounds the schema cache. A collection's documents share a few schemas (an
+// array's length is part of one, so a few more); past the bound, schemas are decoded each time.
+const maxCachedSchemas = 4096
+
+var (
+	schemasM sync.RWMutex
+	schemas  = make(map[string]*schema)
+)
+
+// cachedSchema decodes a document's `$s` schema, as FerretDB did (unknown fields refused,
+// nothing left over), once per distinct text. Decoded schemas are only ever read.
+func cachedSchema(raw []byte) (*schema, error) {
+	schemasM.RLock()
+	sch, ok := schemas[string(raw)]
+	schemasM.RUnlock()
+
+	if ok {
+		return sch, nil
+	}
+
+	r := bytes.NewReader(raw)
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+
+	sch = new(schema)
+	if err := dec.Decode(sch); err != nil {
+		return nil, err
+	}
+
+	if err := checkConsumed(dec, r); err != nil {
+		return nil, err
+	}
+
+	schemasM.Lock()
+	if len(schemas) < maxCachedSchemas {
+		schemas[string(raw)] = sch
+	}
+	schemasM.Unlock()
+
+	return sch, nil
 }
