@@ -10,9 +10,9 @@ import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
 import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
 import { sumDbCommands } from '../runtime/metrics';
 import { launchStack, waitForUrl, type RunningStack } from '../scripts/stack';
-import { perRequest as cpuPerRequest, snapshot } from './gateways/cpu';
+import { perRequest as cpuPerRequest, snapshot, type CpuSnapshot } from './gateways/cpu';
 import { benchSignature, withSubgraphUrls } from './gateways/identity';
-import { runLoad, type LoadRequest } from './gateways/load';
+import { runLoad, type LoadRequest, type LoadResult } from './gateways/load';
 import { formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
 import { DEFAULT_VOLUME, seedVolume, type SeededVolume } from './volume-seed';
 
@@ -73,6 +73,37 @@ function operations(volume: SeededVolume, runId: string): Operation[] {
       },
     },
   ];
+}
+
+interface RoundResult {
+  result: LoadResult;
+  cpuBefore: CpuSnapshot;
+  cpuAfter: CpuSnapshot;
+}
+
+/**
+ * One cell's figures from its rounds: the mean rate, the mean p50, the worst p99, every error,
+ * and CPU per request over all the rounds' requests together.
+ */
+function combineRounds(runs: RoundResult[]): Omit<Measurement, 'operation' | 'clients' | 'target' | 'dbCommandsPerRequest'> {
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const results = runs.map((r) => r.result);
+  const completed = results.reduce((sum, r) => sum + r.completed, 0);
+  const cpuMsPerRequest: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [name, ms] of Object.entries(cpuPerRequest(run.cpuBefore, run.cpuAfter, completed))) cpuMsPerRequest[name] = (cpuMsPerRequest[name] ?? 0) + ms;
+  }
+  return {
+    requestsPerSecond: mean(results.map((r) => r.requestsPerSecond)),
+    roundRates: results.map((r) => r.requestsPerSecond),
+    completed,
+    p50Ms: mean(results.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    unanswered: results.reduce((sum, r) => sum + r.unanswered, 0),
+    firstError: results.find((r) => r.firstError)?.firstError ?? null,
+    cpuMsPerRequest,
+  };
 }
 
 /** Starts a comparison gateway as its own process and waits for its READY line. */
@@ -166,8 +197,11 @@ async function main(): Promise<void> {
       'mutation-seconds': { type: 'string', default: '20' },
       targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
       profile: { type: 'boolean', default: false },
+      // Rounds per read cell, alternating the order of the targets (see the loop below).
+      rounds: { type: 'string', default: '2' },
     },
   });
+  const readRounds = Math.max(1, Number(values.rounds));
   const seconds = Number(values.seconds);
   const clientCounts = values.clients!.split(',').map(Number);
   const wantedOps = new Set(values.operations!.split(','));
@@ -237,6 +271,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, node: process.version },
       volume: { customers: volume.customerIds.length, accounts: volume.accountIds.length, payments: volume.paymentIds.length },
       secondsPerRun: seconds,
+      readRounds,
       mutationSecondsPerRun: Number(values['mutation-seconds']),
       measurements: [],
     };
@@ -260,18 +295,26 @@ async function main(): Promise<void> {
       }
       const counts = op.name === 'createPayment' && values['mutation-clients'] ? values['mutation-clients'].split(',').map(Number) : clientCounts;
       const drainMs = op.name === 'createPayment' ? 20_000 : 60_000;
+      // Reads run in rounds, each in the reverse order of the one before: the target measured
+      // first in a cell ran up to a third slower than the same target measured second (caches
+      // and JIT still settling), so a single fixed order favoured whoever came last.
+      const rounds = op.name === 'createPayment' ? 1 : readRounds;
       for (const clients of counts) {
+        const runs = new Map<TargetName, RoundResult[]>();
+        for (let round = 0; round < rounds; round++) {
+          for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+            await drain(stack, drainMs);
+            const cpuBefore = snapshot(pids);
+            const runSeconds = op.name === 'createPayment' ? Number(values['mutation-seconds']) : seconds;
+            const result = await runLoad({ url: targetUrl(target), clients, seconds: runSeconds, timeoutSeconds: 60, nextRequest: () => request(target) });
+            // Requests left in flight finish during the drain: their CPU belongs to this run.
+            await drain(stack, drainMs);
+            runs.set(target, [...(runs.get(target) ?? []), { result, cpuBefore, cpuAfter: snapshot(pids) }]);
+            console.log(`${op.name} ${clients} clients ${target}${rounds > 1 ? ` (round ${round + 1})` : ''}: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}, ${result.unanswered} unanswered at the end${result.firstError ? ` (first: ${result.firstError})` : ''}`);
+          }
+        }
         for (const target of targets) {
-          await drain(stack, drainMs);
-          const cpuBefore = snapshot(pids);
-          const runSeconds = op.name === 'createPayment' ? Number(values['mutation-seconds']) : seconds;
-          const result = await runLoad({ url: targetUrl(target), clients, seconds: runSeconds, timeoutSeconds: 60, nextRequest: () => request(target) });
-          // Requests left in flight finish during the drain: their CPU belongs to this run.
-          await drain(stack, drainMs);
-          const cpu = cpuPerRequest(cpuBefore, snapshot(pids), result.completed);
-          const m: Measurement = { operation: op.name, clients, target, ...result, dbCommandsPerRequest: perRequest.get(target)!, cpuMsPerRequest: cpu };
-          report.measurements.push(m);
-          console.log(`${op.name} ${clients} clients ${target}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, errors ${m.errors}, ${m.unanswered} unanswered at the end${m.firstError ? ` (first: ${m.firstError})` : ''}`);
+          report.measurements.push({ operation: op.name, clients, target, ...combineRounds(runs.get(target)!), dbCommandsPerRequest: perRequest.get(target)! });
         }
       }
     }

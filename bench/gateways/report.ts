@@ -11,6 +11,8 @@ export interface Measurement extends LoadResult {
   dbCommandsPerRequest: Record<string, number>;
   /** CPU ms per completed request, by process (database, subgraphs, gateways), from /proc. */
   cpuMsPerRequest: Record<string, number>;
+  /** Each round's rate, in the order run (requestsPerSecond is their mean). */
+  roundRates: number[];
 }
 
 export interface BenchReport {
@@ -18,6 +20,8 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   volume: Record<string, number>;
   secondsPerRun: number;
+  /** Runs per read cell, the targets' order reversed each time (createPayment runs once). */
+  readRounds: number;
   /** createPayment runs last longer (see --mutation-seconds). */
   mutationSecondsPerRun: number;
   measurements: Measurement[];
