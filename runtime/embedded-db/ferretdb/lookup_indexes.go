@@ -17,7 +17,8 @@ import (
 
 // Our build of FerretDB pushes lookups down to SQLite as conditions on JSON expressions
 // (patches/pushdown.go): `_ferretdb_sjson->'$._id' = ?` for _id, and for another field f
-// `(_ferretdb_sjson->'$.f' IN (...) OR json_type(_ferretdb_sjson, '$.f') = 'array')`.
+// `(_ferretdb_sjson->'$.f' IN (...) OR json_type(_ferretdb_sjson, '$.f') = 'array')`, or for a
+// range of numbers or dates `(_ferretdb_sjson->>'$.f' > ? OR json_type(...) = 'array')`.
 // FerretDB's own indexes are on a different expression text (`_ferretdb_sjson->"f"`), and
 // SQLite uses an index only for the exact expression it was built on, so they never serve a
 // query. Here we add indexes on the exact expressions: _id for every collection, and the
@@ -55,6 +56,7 @@ func lookupIndexes(table, settings string) map[string]string {
 		}
 		wanted[table+indexSuffix+field] = fmt.Sprintf(`_ferretdb_sjson->'$.%s'`, field)
 		wanted[table+indexSuffix+field+"_type"] = fmt.Sprintf(`json_type(_ferretdb_sjson, '$.%s')`, field)
+		wanted[table+indexSuffix+field+"_value"] = fmt.Sprintf(`_ferretdb_sjson->>'$.%s'`, field)
 	}
 	return wanted
 }

@@ -11,8 +11,10 @@ package sqlite
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
 	"github.com/FerretDB/FerretDB/internal/handler/sjson"
@@ -30,12 +32,13 @@ var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // filter's conditions SQLite can answer from an index, or "" when there are none.
 //
 // Pushed down: equality to a string or ObjectID, and $eq / $in of those, on `_id` or on any
-// plain top-level field. Everything else (ranges, other types, dotted paths, operators) is left
-// to FerretDB's own matching. Numbers are left out on purpose: 3, 3.0 and int64(3) are equal to
-// MongoDB but differ as JSON text.
+// plain top-level field; and ranges ($gt, $gte, $lt, $lte) of numbers and dates on a plain
+// top-level field other than _id (pushableRange). Everything else (other types, dotted paths,
+// other operators) is left to FerretDB's own matching. Equality to a number is left out on
+// purpose: 3, 3.0 and int64(3) are equal to MongoDB but differ as JSON text.
 //
-// A field other than _id may hold an array, and `{f: "x"}` matches an array containing "x":
-// such rows are kept by `OR json_type(...) = 'array'`. Both sides of that OR have an index (the
+// A field other than _id may hold an array, and `{f: "x"}` matches an array containing "x" (a
+// range, an array with an element in it): such rows are kept by `OR json_type(...) = 'array'`. Both sides of that OR have an index (the
 // embedded database adds them: lookup_indexes.go), so SQLite answers it with two index lookups.
 func paygraphWhereClause(filter *types.Document) (string, []any) {
 	if filter == nil {
@@ -54,12 +57,16 @@ func paygraphWhereClause(filter *types.Document) (string, []any) {
 		if !plainField.MatchString(key) {
 			continue
 		}
-		values, ok := pushableValues(must.NotFail(filter.Get(key)))
-		if !ok {
+		condition := must.NotFail(filter.Get(key))
+		if values, ok := pushableValues(condition); ok {
+			conditions = append(conditions, fmt.Sprintf(`(%s OR %s = 'array')`, inCondition(FieldExpression(key), len(values)), FieldTypeExpression(key)))
+			args = append(args, values...)
 			continue
 		}
-		conditions = append(conditions, fmt.Sprintf(`(%s OR %s = 'array')`, inCondition(FieldExpression(key), len(values)), FieldTypeExpression(key)))
-		args = append(args, values...)
+		if bounds, values, ok := pushableRange(key, condition); ok {
+			conditions = append(conditions, fmt.Sprintf(`(%s OR %s = 'array')`, bounds, FieldTypeExpression(key)))
+			args = append(args, values...)
+		}
 	}
 	if len(conditions) == 0 {
 		return "", nil
@@ -71,6 +78,59 @@ func paygraphWhereClause(filter *types.Document) (string, []any) {
 // on it must use exactly the same text for SQLite to use it.
 func FieldExpression(field string) string {
 	return fmt.Sprintf(`%s->'$.%s'`, metadata.DefaultColumn, field)
+}
+
+// FieldValueExpression is the SQL expression for a top-level field's value as an SQL value: a
+// JSON number comes out as an INTEGER or REAL, compared numerically. Its index must use exactly
+// the same text.
+func FieldValueExpression(field string) string {
+	return fmt.Sprintf(`%s->>'$.%s'`, metadata.DefaultColumn, field)
+}
+
+// rangeOperators are the comparisons pushableRange pushes down, with their SQL operators.
+var rangeOperators = map[string]string{"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+
+// pushableRange returns SQL bounds (and their arguments) for a condition made only of $gt,
+// $gte, $lt and $lte on numbers or dates, e.g. `{sequence: {$gt: 41}}` or `{at: {$gte: since}}`.
+//
+// The bounds select a superset of the documents MongoDB would match: every number compares as
+// a number (an int32, an int64 and a double alike), and a date is stored as its Unix
+// milliseconds, the value it is compared by. Values of other types that pass the SQL bound (a
+// string compares above every number in SQLite, a boolean as 0 or 1) are rows FerretDB's own
+// matching then drops; values of other types that fail it never match a numeric or date bound
+// in MongoDB either. NaN is not pushed down.
+func pushableRange(field string, condition any) (string, []any, bool) {
+	operators, ok := condition.(*types.Document)
+	if !ok || operators.Len() == 0 {
+		return "", nil, false
+	}
+	var bounds []string
+	var args []any
+	for _, operator := range operators.Keys() {
+		sqlOperator, ok := rangeOperators[operator]
+		if !ok {
+			return "", nil, false
+		}
+		var arg any
+		switch v := must.NotFail(operators.Get(operator)).(type) {
+		case int32:
+			arg = int64(v)
+		case int64:
+			arg = v
+		case float64:
+			if math.IsNaN(v) {
+				return "", nil, false
+			}
+			arg = v
+		case time.Time:
+			arg = v.UnixMilli()
+		default:
+			return "", nil, false
+		}
+		bounds = append(bounds, fmt.Sprintf(`%s %s ?`, FieldValueExpression(field), sqlOperator))
+		args = append(args, arg)
+	}
+	return "(" + strings.Join(bounds, " AND ") + ")", args, true
 }
 
 // FieldTypeExpression is the SQL expression for a top-level field's JSON type.
