@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -117,6 +117,10 @@ export async function startSubgraphServer<TContext extends object>(
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: readShutdownConfig().drainMs }),
     // We send no traces to Apollo's cloud; inline traces would only cost time on every request.
     ApolloServerPluginInlineTraceDisabled(),
+    // Nothing caches a subgraph's answers (the gateway answers clients with no-store). With no
+    // plugin watching fields, Apollo Server leaves resolvers unwrapped: cache control's
+    // per-field hook cost time on every field of every entity.
+    ApolloServerPluginCacheControlDisabled(),
     observabilityPlugin(log),
     { async serverWillStart() { return { async drainServer() { await wsCleanup?.dispose(); } }; } },
   ];

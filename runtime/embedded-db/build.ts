@@ -11,7 +11,8 @@ import { join } from 'node:path';
  *
  * FerretDB itself is built with our changes (ferretdb/patches/, preparePatchedFerretDb): its
  * SQLite backend pushes lookups by any indexed field, and `$in`, down to SQLite instead of
- * scanning the table; stored documents are decoded without a json.Decoder per value; and a
+ * scanning the table; stored documents are decoded without a json.Decoder per value; a find
+ * without a projection answers the documents it read rather than two deep copies of each; and a
  * release build does not track every iterator for leaks.
  */
 export const FERRETDB_VERSION = '1.24.2';
@@ -26,6 +27,7 @@ const PATCHES: { patch: string; packageDir: string }[] = [
   { patch: 'collection.go.patch', packageDir: SQLITE_BACKEND },
   { patch: 'resource.go.patch', packageDir: join('internal', 'util', 'resource') },
   { patch: 'sjson.patch', packageDir: SJSON_PACKAGE },
+  { patch: 'projection.patch', packageDir: join('internal', 'handler', 'common') },
 ];
 /** Our files compiled into FerretDB's packages: file in PATCHES_DIR, package, name there. */
 const ADDED_FILES: { file: string; packageDir: string; as: string }[] = [

@@ -5,28 +5,249 @@
 // json.Decoder over a bytes.Reader and then checks that nothing is left over: a decoder, a
 // buffer and a copy per value. On reads that was the largest share of the database's CPU.
 // decodeExact gives the same answer for the same input from one json.Unmarshal (which also
-// refuses trailing data), and reads a plain JSON string without the reflection at all. The
-// schema stored in each document (`$s`) is decoded once per distinct text (cachedSchema).
+// refuses trailing data), reads a plain JSON string without the reflection at all, and splits
+// objects and arrays into their members' texts with a scanner rather than json.Unmarshal's
+// reflection into a map. The schema stored in each document (`$s`) is decoded once per
+// distinct text (cachedSchema).
 
 package sjson
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"sync"
 	"unicode/utf8"
 )
 
 // decodeExact decodes data, which must hold exactly one JSON value, into v.
 func decodeExact(data []byte, v any) error {
-	if s, ok := v.(*string); ok {
+	switch v := v.(type) {
+	case *string:
 		if plain, ok := plainString(data); ok {
-			*s = plain
+			*v = plain
 			return nil
 		}
+	case *map[string]json.RawMessage:
+		members, err := scanObject(data)
+		if err != nil {
+			return err
+		}
+
+		*v = members
+
+		return nil
+	case *[]json.RawMessage:
+		elements, err := scanArray(data)
+		if err != nil {
+			return err
+		}
+
+		*v = elements
+
+		return nil
 	}
 
 	return json.Unmarshal(data, v)
+}
+
+// errMalformed reports JSON that scanObject or scanArray cannot split.
+var errMalformed = errors.New("sjson: malformed JSON")
+
+// scanObject splits a JSON object into its members' raw texts, as json.Unmarshal into a
+// map[string]json.RawMessage does (a repeated key keeps its last value), without decoding the
+// values: each is decoded by its schema type, which checks it then, nested objects and arrays
+// by scanObject and scanArray again. The raw texts are slices of data.
+func scanObject(data []byte) (map[string]json.RawMessage, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, errMalformed
+	}
+
+	members := make(map[string]json.RawMessage)
+
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return members, onlySpaceFrom(data, i+1)
+	}
+
+	for {
+		keyEnd, err := skipString(data, i)
+		if err != nil {
+			return nil, err
+		}
+
+		key, err := stringText(data[i:keyEnd])
+		if err != nil {
+			return nil, err
+		}
+
+		i = skipSpace(data, keyEnd)
+		if i >= len(data) || data[i] != ':' {
+			return nil, errMalformed
+		}
+
+		start := skipSpace(data, i+1)
+
+		end, err := skipValue(data, start)
+		if err != nil {
+			return nil, err
+		}
+
+		members[key] = data[start:end]
+
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			return nil, errMalformed
+		}
+
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return members, onlySpaceFrom(data, i+1)
+		default:
+			return nil, errMalformed
+		}
+	}
+}
+
+// scanArray splits a JSON array into its elements' raw texts, as scanObject does for objects.
+func scanArray(data []byte) ([]json.RawMessage, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, errMalformed
+	}
+
+	elements := []json.RawMessage{}
+
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return elements, onlySpaceFrom(data, i+1)
+	}
+
+	for {
+		end, err := skipValue(data, i)
+		if err != nil {
+			return nil, err
+		}
+
+		elements = append(elements, data[i:end])
+
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			return nil, errMalformed
+		}
+
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			return elements, onlySpaceFrom(data, i+1)
+		default:
+			return nil, errMalformed
+		}
+	}
+}
+
+// skipValue returns the end of the JSON value starting at i: a string, an object or array
+// (brackets balanced, strings inside skipped whole), or a literal up to the next delimiter.
+func skipValue(data []byte, i int) (int, error) {
+	if i >= len(data) {
+		return 0, errMalformed
+	}
+
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				end, err := skipString(data, j)
+				if err != nil {
+					return 0, err
+				}
+
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+
+		return 0, errMalformed
+	}
+
+	j := i
+	for j < len(data) && !isDelimiter(data[j]) {
+		j++
+	}
+
+	if j == i {
+		return 0, errMalformed
+	}
+
+	return j, nil
+}
+
+// skipString returns the end of the JSON string literal starting at i.
+func skipString(data []byte, i int) (int, error) {
+	if i >= len(data) || data[i] != '"' {
+		return 0, errMalformed
+	}
+
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '\\':
+			j++
+		case c == '"':
+			return j + 1, nil
+		case c < 0x20:
+			return 0, errMalformed
+		}
+	}
+
+	return 0, errMalformed
+}
+
+// stringText is the text of a JSON string literal (escapes go through json.Unmarshal).
+func stringText(literal []byte) (string, error) {
+	if plain, ok := plainString(literal); ok {
+		return plain, nil
+	}
+
+	var s string
+	err := json.Unmarshal(literal, &s)
+
+	return s, err
+}
+
+func isDelimiter(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+
+	return i
+}
+
+// onlySpaceFrom refuses anything but whitespace after a value, as json.Unmarshal does.
+func onlySpaceFrom(data []byte, i int) error {
+	if skipSpace(data, i) != len(data) {
+		return errMalformed
+	}
+
+	return nil
 }
 
 // plainString returns the text of a JSON string literal that needs no unescaping: valid UTF-8
