@@ -76,7 +76,32 @@ async function chooseIdReads(client: MongoClient): Promise<IdReads> {
 /** Documents by `_id` (duplicates read once, missing ones left out), as this store reads them best. */
 export async function findByIds<T extends Document & { _id: string }>(collection: Collection<T>, ids: readonly string[], options: FindOptions = {}): Promise<WithId<T>[]> {
   const unique = [...new Set(ids)];
-  if (idReads === 'in') return collection.find({ _id: { $in: unique } } as Filter<T>, { ...options, batchSize: unique.length + 1 }).toArray();
+  if (idReads === 'in') {
+    const batch = await findInOneBatch(collection, unique, options);
+    if (batch) return batch;
+    return collection.find({ _id: { $in: unique } } as Filter<T>, { ...options, batchSize: unique.length + 1 }).toArray();
+  }
   const docs: (WithId<T> | null)[] = await Promise.all(unique.map((_id) => collection.findOne({ _id } as Filter<T>, options)));
   return docs.filter((doc): doc is WithId<T> => doc !== null);
+}
+
+/**
+ * The documents of one `find` by `_id`, sent as a plain command and answered in its first
+ * batch; undefined when the answer needs more than one batch (over 16 MB), for the cursor to
+ * read. A batch read is the hottest read of every subgraph, and the cursor API costs more than
+ * the command: with commands monitored (metrics.ts) the driver decodes a cursor's reply twice,
+ * once for the monitoring event and again for the cursor; a command's reply is decoded once.
+ */
+async function findInOneBatch<T extends Document>(collection: Collection<T>, ids: readonly string[], options: FindOptions): Promise<WithId<T>[] | undefined> {
+  const { projection, session, ...others } = options;
+  if (Object.keys(others).length > 0) return undefined; // options only the cursor API knows
+  const reply = await collection.db.command(
+    { find: collection.collectionName, filter: { _id: { $in: ids } }, batchSize: ids.length + 1, ...(projection ? { projection } : {}) },
+    { session },
+  );
+  const cursor = reply.cursor as { id: bigint | number | { isZero(): boolean }; firstBatch: WithId<T>[] };
+  const open = typeof cursor.id === 'object' ? !cursor.id.isZero() : BigInt(cursor.id) !== 0n;
+  if (!open) return cursor.firstBatch;
+  await collection.db.command({ killCursors: collection.collectionName, cursors: [cursor.id] }, { session });
+  return undefined;
 }

@@ -16,11 +16,13 @@ export interface EmbeddedDbOptions {
   /** Loopback port; 0 (default) picks a free one. */
   port?: number;
   log?: (line: string) => void;
+  /** Another build of the wrapper to run (the benchmark compares builds); default: this checkout's. */
+  binary?: string;
 }
 
 /** Builds (once) and starts FerretDB on loopback; resolves when it accepts connections. */
 export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<EmbeddedDb> {
-  const binary = ensureFerretDbBinary(options.log);
+  const binary = options.binary ?? ensureFerretDbBinary(options.log);
   const child = spawn(binary, ['-listen', `127.0.0.1:${options.port ?? 0}`, '-data', options.dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
