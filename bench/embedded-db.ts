@@ -46,7 +46,8 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: Number(values.clients) }, async () => {
         while (Date.now() - started < Number(values.seconds) * 1000) {
-          documents += (await read()).length;
+          const found = await read(); // (not `documents += await …`: that reads the total before awaiting)
+          documents += found.length;
           reads += 1;
         }
       }),
