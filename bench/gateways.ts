@@ -23,12 +23,15 @@ import { DEFAULT_VOLUME, seedVolume, type SeededVolume } from './volume-seed';
  * in one run are compared as ratios (the machine is shared, absolute figures are noisy).
  * Prints a table and writes JSON and a PNG chart under bench/results/. Asserts nothing.
  */
-const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
+const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, proxy: 4330, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
 const DB_PREFIX = 'paygraph_bench_';
 const CLIENTS = [1, 20, 100];
 const WARM_UP_SECONDS = 3;
 
-type TargetName = 'paygraph' | 'apollo' | 'hive' | 'direct';
+/** `proxy` (opt-in: --targets): a bare forwarding proxy in front of the subgraph, the floor of one hop. */
+type TargetName = 'paygraph' | 'apollo' | 'hive' | 'proxy' | 'direct';
+/** Targets that serve only operations one subgraph answers. */
+const SINGLE_SUBGRAPH: TargetName[] = ['proxy', 'direct'];
 
 interface Operation {
   name: string;
@@ -208,7 +211,7 @@ async function main(): Promise<void> {
   const wantedOps = new Set(values.operations!.split(','));
   const wantedTargets = new Set(values.targets!.split(','));
   const started = Date.now();
-  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, ...Object.values(PORTS.subgraphs)]);
+  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, PORTS.proxy, ...Object.values(PORTS.subgraphs)]);
   const resultsDir = join(__dirname, 'results');
   // --profile: every server process writes a V8 CPU profile on exit (bench/gateways/profile-top.ts reads them).
   const profileDir = join(resultsDir, 'profiles');
@@ -261,11 +264,13 @@ async function main(): Promise<void> {
     if (wantedTargets.has('apollo')) pids.apollo = children[children.length - 1].pid;
     if (wantedTargets.has('hive')) children.push(await startGatewayProcess('hive-gateway.ts', PORTS.hive, supergraphPath, processEnv));
     if (wantedTargets.has('hive')) pids.hive = children[children.length - 1].pid;
+    if (wantedTargets.has('proxy')) children.push(await startGatewayProcess('bare-proxy.ts', PORTS.proxy, supergraphPath, { ...processEnv, BENCH_UPSTREAMS: JSON.stringify(urls) }));
+    if (wantedTargets.has('proxy')) pids.proxy = children[children.length - 1].pid;
     console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
     const token = await signDevToken({ sub: 'bench-operator', scope: ALL_SCOPES });
     const secret = internalSigningSecret();
-    const gatewayUrls: Record<Exclude<TargetName, 'direct'>, string> = {
+    const gatewayUrls: Record<Exclude<TargetName, 'direct' | 'proxy'>, string> = {
       paygraph: stack.gatewayUrl,
       apollo: `http://127.0.0.1:${PORTS.apollo}/graphql`,
       hive: `http://127.0.0.1:${PORTS.hive}/graphql`,
@@ -281,12 +286,13 @@ async function main(): Promise<void> {
     };
     const runId = randomUUID().slice(0, 8);
     for (const op of operations(volume, runId).filter((o) => wantedOps.has(o.name))) {
-      const targets = (['paygraph', 'apollo', 'hive', 'direct'] as TargetName[]).filter((t) => wantedTargets.has(t) && (t !== 'direct' || op.direct));
-      const targetUrl = (t: TargetName) => (t === 'direct' ? stack!.subgraphUrls[op.direct!] : gatewayUrls[t]);
+      const targets = (['paygraph', 'apollo', 'hive', 'proxy', 'direct'] as TargetName[]).filter((t) => wantedTargets.has(t) && (!SINGLE_SUBGRAPH.includes(t) || op.direct));
+      const targetUrl = (t: TargetName) => (t === 'direct' ? stack!.subgraphUrls[op.direct!] : t === 'proxy' ? `http://127.0.0.1:${PORTS.proxy}/${op.direct}/graphql` : gatewayUrls[t]);
       const request = (t: TargetName): LoadRequest => {
         const body = op.body();
         if (t === 'paygraph') return { body, headers: { authorization: `Bearer ${token}` } };
-        if (t === 'direct') return { body, headers: benchSignature(secret, targetUrl(t), body) };
+        // The proxy forwards the caller's headers: signed for the subgraph's own path.
+        if (SINGLE_SUBGRAPH.includes(t)) return { body, headers: benchSignature(secret, stack!.subgraphUrls[op.direct!], body) };
         return { body, headers: {} };
       };
       // The exact count of database commands, then a warm-up under load, the same for every target

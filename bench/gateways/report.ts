@@ -55,7 +55,7 @@ export function formatTable(report: BenchReport): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const COLOURS: Record<string, string> = { paygraph: '#1f77b4', apollo: '#ff7f0e', hive: '#2ca02c', direct: '#7f7f7f' };
+const COLOURS: Record<string, string> = { paygraph: '#1f77b4', apollo: '#ff7f0e', hive: '#2ca02c', proxy: '#bcbd22', direct: '#7f7f7f' };
 
 /** Grouped bars of req/s per operation and client count, one bar per target, as SVG. */
 export function chartSvg(report: BenchReport): string {
