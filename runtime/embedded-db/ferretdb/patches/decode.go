@@ -59,93 +59,95 @@ var errMalformed = errors.New("sjson: malformed JSON")
 // values: each is decoded by its schema type, which checks it then, nested objects and arrays
 // by scanObject and scanArray again. The raw texts are slices of data.
 func scanObject(data []byte) (map[string]json.RawMessage, error) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return nil, errMalformed
-	}
-
 	members := make(map[string]json.RawMessage)
 
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return members, onlySpaceFrom(data, i+1)
-	}
-
-	for {
+	err := scanContainer(data, '{', '}', func(i int) (int, error) {
 		keyEnd, err := skipString(data, i)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 
 		key, err := stringText(data[i:keyEnd])
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 
 		i = skipSpace(data, keyEnd)
 		if i >= len(data) || data[i] != ':' {
-			return nil, errMalformed
+			return 0, errMalformed
 		}
 
 		start := skipSpace(data, i+1)
 
 		end, err := skipValue(data, start)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 
 		members[key] = data[start:end]
 
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			return nil, errMalformed
-		}
-
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return members, onlySpaceFrom(data, i+1)
-		default:
-			return nil, errMalformed
-		}
+		return end, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+
+	return members, nil
 }
 
 // scanArray splits a JSON array into its elements' raw texts, as scanObject does for objects.
 func scanArray(data []byte) ([]json.RawMessage, error) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '[' {
-		return nil, errMalformed
-	}
-
 	elements := []json.RawMessage{}
 
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		return elements, onlySpaceFrom(data, i+1)
-	}
-
-	for {
+	err := scanContainer(data, '[', ']', func(i int) (int, error) {
 		end, err := skipValue(data, i)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 
 		elements = append(elements, data[i:end])
 
+		return end, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	return elements, nil
+}
+
+// scanContainer walks the JSON object or array that data holds, between its open and close
+// brackets: member reads the member starting at i and returns where it ends. It checks the
+// commas between members, the closing bracket, and that only whitespace follows.
+func scanContainer(data []byte, open, close byte, member func(i int) (int, error)) error {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != open {
+		return errMalformed
+	}
+
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == close {
+		return onlySpaceFrom(data, i+1)
+	}
+
+	for {
+		end, err := member(i)
+		if err != nil {
+			return err
+		}
+
 		i = skipSpace(data, end)
 		if i >= len(data) {
-			return nil, errMalformed
+			return errMalformed
 		}
 
 		switch data[i] {
 		case ',':
 			i = skipSpace(data, i+1)
-		case ']':
-			return elements, onlySpaceFrom(data, i+1)
+		case close:
+			return onlySpaceFrom(data, i+1)
 		default:
-			return nil, errMalformed
+			return errMalformed
 		}
 	}
 }
@@ -230,11 +232,15 @@ func stringText(literal []byte) (string, error) {
 }
 
 func isDelimiter(c byte) bool {
-	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+	return c == ',' || c == '}' || c == ']' || isSpace(c)
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
 func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
 

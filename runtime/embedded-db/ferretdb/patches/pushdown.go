@@ -58,15 +58,17 @@ func paygraphWhereClause(filter *types.Document) (string, []any) {
 			continue
 		}
 		condition := must.NotFail(filter.Get(key))
-		if values, ok := pushableValues(condition); ok {
-			conditions = append(conditions, fmt.Sprintf(`(%s OR %s = 'array')`, inCondition(FieldExpression(key), len(values)), FieldTypeExpression(key)))
-			args = append(args, values...)
+		var match string
+		var values []any
+		if equal, ok := pushableValues(condition); ok {
+			match, values = inCondition(FieldExpression(key), len(equal)), equal
+		} else if bounds, limits, ok := pushableRange(key, condition); ok {
+			match, values = bounds, limits
+		} else {
 			continue
 		}
-		if bounds, values, ok := pushableRange(key, condition); ok {
-			conditions = append(conditions, fmt.Sprintf(`(%s OR %s = 'array')`, bounds, FieldTypeExpression(key)))
-			args = append(args, values...)
-		}
+		conditions = append(conditions, fmt.Sprintf(`(%s OR %s = 'array')`, match, FieldTypeExpression(key)))
+		args = append(args, values...)
 	}
 	if len(conditions) == 0 {
 		return "", nil
