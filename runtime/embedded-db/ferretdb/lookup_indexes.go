@@ -105,7 +105,20 @@ func indexDatabase(ctx context.Context, file string) error {
 		}
 	}
 	rows.Close()
+	first := true
 	for name, target := range missing {
+		// Each CREATE INDEX holds the database's write lock while it reads the whole table.
+		// Back to back over a freshly loaded volume they starved FerretDB's own writers past
+		// their busy timeout (an application's createIndex failed with SQLITE_BUSY half done,
+		// leaving an index FerretDB's metadata does not know): pause so waiting writers go first.
+		if !first {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(writerPause):
+			}
+		}
+		first = false
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, name, target[0], target[1])
 		if _, err := db.ExecContext(ctx, q); err != nil && !strings.Contains(err.Error(), "no such table") {
 			return err
@@ -113,6 +126,10 @@ func indexDatabase(ctx context.Context, file string) error {
 	}
 	return nil
 }
+
+// writerPause is longer than the longest sleep of SQLite's busy handler (100 ms), so a writer
+// waiting on the lock gets it between two of our index builds.
+const writerPause = 150 * time.Millisecond
 
 func existingIndexes(ctx context.Context, db *sql.DB) (map[string]bool, error) {
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index'`)
