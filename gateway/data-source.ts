@@ -3,7 +3,7 @@ import { parse, type DocumentNode } from 'graphql';
 import { cachedValue } from '../runtime/bounded-cache';
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
-import { subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
+import { subgraphBatchFetches, subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
 import { signRequest } from '../runtime/signing';
 import { outgoingTraceHeaders } from '../runtime/telemetry';
 import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
@@ -11,6 +11,7 @@ import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
 import { subgraphFetch, type SubgraphReply, type SubgraphRequest } from './subgraph-http';
+import { FetchBatcher, readSubgraphBatchingConfig, type SubgraphBatchingConfig, type SubgraphOperation, type SubgraphResult } from './subgraph-batching';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -21,13 +22,21 @@ export interface GatewayContext {
   requestId: string;
 }
 
+/** What a fetch carries to the request that sends it: who asks, and the trace it belongs to. */
+interface FetchCarrier {
+  identity: Identity;
+  requestId?: string;
+  traceHeaders: Record<string, string>;
+}
+
 /**
  * How the gateway calls a subgraph: over pooled keep-alive connections, with the verified
  * identity in headers signed over method, path, timestamp and the exact body sent, the
  * request id and W3C trace context, a deadline, the circuit breaker and read retries, and
- * per-subgraph metrics. Signing lives here, never in resolvers or the executor.
+ * per-subgraph metrics. Signing lives here, never in resolvers or the executor. Concurrent
+ * reads of one caller are batched into fewer requests (subgraph-batching.ts).
  *
- * Operations are sent by `send` directly rather than through RemoteGraphQLDataSource's own
+ * Operations are sent by `post` directly rather than through RemoteGraphQLDataSource's own
  * request building (node-fetch Headers, a fetch Request and Response per call), which cost
  * more of the gateway's CPU than the call itself. Schema loading and health checks keep it.
  */
@@ -37,7 +46,18 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly path: string;
   private readonly timeoutMs: number;
 
-  constructor(url: string, private readonly secret: string, timeoutMs: number, readonly subgraph = new URL(url).host, resilience: ResilienceConfig = readResilienceConfig()) {
+  private readonly batcher?: FetchBatcher<FetchCarrier>;
+  /** False once the subgraph refused a batch (a version without batching, mid-rollout): each fetch goes alone. */
+  private acceptsBatches = true;
+
+  constructor(
+    url: string,
+    private readonly secret: string,
+    timeoutMs: number,
+    readonly subgraph = new URL(url).host,
+    resilience: ResilienceConfig = readResilienceConfig(),
+    batching: SubgraphBatchingConfig = readSubgraphBatchingConfig(),
+  ) {
     const path = new URL(url).pathname;
     // A subgraph's own timeout (e.g. RISK_TIMEOUT_MS) wins over the common SUBGRAPH_TIMEOUT_MS.
     const deadline = resilience.subgraphTimeoutMs[subgraph as SubgraphName] ?? timeoutMs;
@@ -45,6 +65,11 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.path = path;
     this.timeoutMs = deadline;
     this.guard = new SubgraphGuard(resilience);
+    if (batching.maxInFlight > 0) {
+      const observe = subgraphBatchFetches.labels({ subgraph: this.subgraph });
+      // A batch holds only reads: it is retried as a read would be.
+      this.batcher = new FetchBatcher(batching, (operations, first) => this.guard.run(true, () => this.post(operations, first)), (fetches) => observe.observe(fetches));
+    }
   }
 
   /**
@@ -57,7 +82,14 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const document = options.document ?? parsedOperation(options.request.query ?? '');
     const stopTimer = subgraphRequestSeconds.startTimer({ subgraph: this.subgraph });
     try {
-      const response = await this.guard.run(!isMutation(document), () => this.send(options));
+      const { request } = options;
+      const operation: SubgraphOperation = { query: request.query ?? '', operationName: request.operationName, variables: request.variables };
+      const carrier = carrierOf(options.context);
+      const read = !isMutation(document);
+      // Reads batch, unless Apollo asked for a per-fetch trace (request.http carries its header).
+      const response = (read && this.batcher && this.acceptsBatches && !request.http
+        ? await this.batcher.fetch(`${identityKey(carrier.identity)}\n${operation.operationName ?? ''}\n${operation.query}`, operation, carrier)
+        : (await this.guard.run(read, () => this.post([operation], carrier)))[0]) as SubgraphResponse;
       subgraphRequests.inc({ subgraph: this.subgraph, outcome: response.errors?.length ? 'error' : 'ok' });
       return response;
     } catch (error) {
@@ -70,24 +102,50 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
   }
 
-  /** One signed POST of the operation; its JSON answer, or the error Apollo's data source would raise. */
-  private async send({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
-    const identity = (context as Partial<GatewayContext>)?.identity ?? ANONYMOUS;
-    const requestId = (context as Partial<GatewayContext>)?.requestId;
+  /**
+   * One signed POST: a single operation as it is, several as an HTTP batch (a JSON array).
+   * Their JSON answers, one per operation, or the error Apollo's data source would raise.
+   */
+  private async post(operations: SubgraphOperation[], carrier: FetchCarrier): Promise<SubgraphResult[]> {
+    const single = operations.length === 1;
+    const body = JSON.stringify(single ? operations[0] : operations);
     // The signature covers method, path, timestamp, body and identity: the trace headers leave it valid.
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
-      ...outgoingTraceHeaders(),
-      ...(requestId ? { 'x-request-id': requestId } : {}),
-      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity }),
+      ...carrier.traceHeaders,
+      ...(carrier.requestId ? { 'x-request-id': carrier.requestId } : {}),
+      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity: carrier.identity }),
     };
     const reply = await fetchOrUnavailable(this.url!, { method: 'POST', headers, body, timeoutMs: this.timeoutMs });
-    const payload = graphqlPayload(reply);
-    if (payload) return payload as SubgraphResponse;
+    if (single) {
+      const payload = graphqlPayload(reply);
+      if (payload) return [payload as SubgraphResult];
+    } else {
+      const answers = batchPayload(reply, operations.length);
+      if (answers) return answers;
+      if (reply.status >= 400 && reply.status < 500) {
+        // Refused as a batch (a subgraph that does not take them): each alone, now and from now on.
+        this.acceptsBatches = false;
+        return (await Promise.all(operations.map((operation) => this.post([operation], carrier)))).flat();
+      }
+    }
     throw await this.errorFromResponse(asResponse(reply));
   }
+}
+
+/** The caller and trace a fetch is made for, taken when it is made (a batch is sent later, from another request's turn). */
+function carrierOf(context: Partial<GatewayContext> | undefined): FetchCarrier {
+  return { identity: context?.identity ?? ANONYMOUS, requestId: context?.requestId, traceHeaders: outgoingTraceHeaders() };
+}
+
+// Fetches share a batch only when made for the same identity: subject, scopes and customer alike.
+const identityKeys = new WeakMap<Identity, string>();
+
+function identityKey(identity: Identity): string {
+  let key = identityKeys.get(identity);
+  if (key === undefined) identityKeys.set(identity, (key = JSON.stringify([identity.subject, identity.customerId ?? null, identity.scopes])));
+  return key;
 }
 
 // The planner hands fetches over as text: parse each operation once, not on every request.
@@ -109,6 +167,18 @@ function graphqlPayload(reply: SubgraphReply): { data?: unknown; errors?: unknow
     const payload = JSON.parse(reply.body) as { data?: unknown; errors?: unknown[] };
     if (reply.status === 400 && !Array.isArray(payload?.errors)) return undefined;
     return typeof payload === 'object' && payload !== null ? payload : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The answers to an HTTP batch: a JSON array with one GraphQL answer per operation (status 200, or 400 when one failed validation). */
+function batchPayload(reply: SubgraphReply, count: number): SubgraphResult[] | undefined {
+  if (reply.status !== 200 && reply.status !== 400) return undefined;
+  try {
+    const answers = JSON.parse(reply.body) as unknown;
+    if (!Array.isArray(answers) || answers.length !== count) return undefined;
+    return answers.every((answer) => typeof answer === 'object' && answer !== null) ? (answers as SubgraphResult[]) : undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { isolateDatabases } from '../tests/support/database';
-import { connectMongo, findByIds, type MongoHandle } from './mongo';
+import { connectMongo, findByIds, MAX_IDS_PER_READ, type MongoHandle } from './mongo';
 import { dbCommands, registerDbMetrics } from './metrics';
 
 /**
@@ -63,4 +63,19 @@ test('reads whole a batch larger than one MongoDB reply can carry (16 MB)', asyn
   const found = await findByIds(big, ids);
   expect(found.map((item) => item._id).sort()).toEqual([...ids].sort());
   expect(found.every((item) => item.text?.length === text.length)).toBe(true);
+});
+
+// Batched fetches from the gateway make DataLoader batches of thousands of ids; beyond
+// MAX_IDS_PER_READ the embedded store would scan, so such a batch is read in chunks.
+test('reads a batch larger than MAX_IDS_PER_READ in chunks of at most that many ids, every document once', async () => {
+  const many = mongo.database('findbyids').collection<Item>('many');
+  const ids = Array.from({ length: 2 * MAX_IDS_PER_READ + 7 }, (_, i) => `many-${i}`);
+  await many.insertMany(ids.map((_id, n) => ({ _id, n })));
+  let found: Item[] = [];
+  const commands = await commandsDuring(async () => {
+    found = await findByIds(many, [...ids, ...ids.slice(0, 50), 'missing']);
+  });
+  expect(commands).toBe(3);
+  expect(found).toHaveLength(ids.length);
+  expect(new Set(found.map((item) => item._id))).toEqual(new Set(ids));
 });

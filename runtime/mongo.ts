@@ -73,9 +73,22 @@ async function chooseIdReads(client: MongoClient): Promise<IdReads> {
   return EMBEDDED_FERRETDB_VERSION.test(String(info.ferretdbVersion)) ? 'in' : 'point';
 }
 
+/**
+ * Ids per `$in` read. The embedded store answers an `$in` of up to 500 values from its index
+ * (pushdown.go's maxPushedInValues) and decodes the whole collection beyond that; the gateway's
+ * batches (gateway/subgraph-batching.ts) make DataLoader batches of a thousand ids and more.
+ * Larger batches are read as several reads of at most this many ids, sent together.
+ */
+export const MAX_IDS_PER_READ = 500;
+
 /** Documents by `_id` (duplicates read once, missing ones left out), as this store reads them best. */
 export async function findByIds<T extends Document & { _id: string }>(collection: Collection<T>, ids: readonly string[], options: FindOptions = {}): Promise<WithId<T>[]> {
   const unique = [...new Set(ids)];
+  if (idReads === 'in' && unique.length > MAX_IDS_PER_READ) {
+    const chunks: string[][] = [];
+    for (let start = 0; start < unique.length; start += MAX_IDS_PER_READ) chunks.push(unique.slice(start, start + MAX_IDS_PER_READ));
+    return (await Promise.all(chunks.map((chunk) => findByIds(collection, chunk, options)))).flat();
+  }
   if (idReads === 'in') {
     const batch = await findInOneBatch(collection, unique, options);
     if (batch) return batch;

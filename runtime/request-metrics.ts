@@ -38,6 +38,14 @@ export const subgraphRequestSeconds = new Histogram({
   buckets: LATENCY_BUCKETS,
 });
 
+/** How many gateway fetches each request to a subgraph carried (gateway/subgraph-batching.ts): 1 is a fetch sent alone. */
+export const subgraphBatchFetches = new Histogram({
+  name: 'paygraph_subgraph_batch_fetches',
+  help: 'Fetches carried by one request from the gateway to a subgraph (concurrent reads of one caller are batched)',
+  labelNames: ['subgraph'],
+  buckets: [1, 2, 4, 8, 16, 32, 64],
+});
+
 const CLIENT_CODES = new Set<string>(Object.values(ErrorCode));
 // Apollo's request, parse and validation failures reach clients as BAD_USER_INPUT (gateway/server.ts).
 const APOLLO_INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND']);

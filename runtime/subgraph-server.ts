@@ -130,6 +130,9 @@ export async function startSubgraphServer<TContext extends object>(
     formatError: formatSubgraphError,
     introspection: true,
     csrfPrevention: true,
+    // The gateway sends concurrent reads of one caller as one HTTP batch (gateway/subgraph-batching.ts):
+    // one context for all of them, so their DataLoaders read the database once. Only signed callers get here.
+    allowBatchedHttpRequests: true,
     // The process entry owns shutdown (runSubgraphProcess); Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: process.env.NODE_ENV !== 'production',
