@@ -203,6 +203,10 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       // Rounds per read cell, alternating the order of the targets (see the loop below).
       rounds: { type: 'string', default: '2' },
+      // Distinct callers (JWT subjects) our gateway's requests take turns acting for. One is a
+      // partner app's service token; many are a frontend's users. Our gateway batches only the
+      // concurrent fetches of one caller (gateway/subgraph-batching.ts), so this decides how much it can.
+      callers: { type: 'string', default: '1' },
     },
   });
   const readRounds = Math.max(1, Number(values.rounds));
@@ -268,7 +272,10 @@ async function main(): Promise<void> {
     if (wantedTargets.has('proxy')) pids.proxy = children[children.length - 1].pid;
     console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-    const token = await signDevToken({ sub: 'bench-operator', scope: ALL_SCOPES });
+    const callers = Math.max(1, Number(values.callers));
+    const tokens = await Promise.all(Array.from({ length: callers }, (_, i) => signDevToken({ sub: callers === 1 ? 'bench-operator' : `bench-operator-${i}`, scope: ALL_SCOPES })));
+    let turn = 0;
+    const nextToken = () => tokens[turn++ % tokens.length];
     const secret = internalSigningSecret();
     const gatewayUrls: Record<Exclude<TargetName, 'direct' | 'proxy'>, string> = {
       paygraph: stack.gatewayUrl,
@@ -281,6 +288,7 @@ async function main(): Promise<void> {
       volume: { customers: volume.customerIds.length, accounts: volume.accountIds.length, payments: volume.paymentIds.length },
       secondsPerRun: seconds,
       readRounds,
+      callers,
       mutationSecondsPerRun: Number(values['mutation-seconds']),
       measurements: [],
     };
@@ -290,7 +298,7 @@ async function main(): Promise<void> {
       const targetUrl = (t: TargetName) => (t === 'direct' ? stack!.subgraphUrls[op.direct!] : t === 'proxy' ? `http://127.0.0.1:${PORTS.proxy}/${op.direct}/graphql` : gatewayUrls[t]);
       const request = (t: TargetName): LoadRequest => {
         const body = op.body();
-        if (t === 'paygraph') return { body, headers: { authorization: `Bearer ${token}` } };
+        if (t === 'paygraph') return { body, headers: { authorization: `Bearer ${nextToken()}` } };
         // The proxy forwards the caller's headers: signed for the subgraph's own path.
         if (SINGLE_SUBGRAPH.includes(t)) return { body, headers: benchSignature(secret, stack!.subgraphUrls[op.direct!], body) };
         return { body, headers: {} };
@@ -335,7 +343,8 @@ async function main(): Promise<void> {
       if (m.operation === 'fan-out' && hive !== null) console.log(`target: fan-out at ${m.clients} clients, ours/hive = ${hive.toFixed(2)} (want >= 1.20)`);
       if (m.operation === 'lookup' && direct !== null) console.log(`target: lookup at ${m.clients} clients, ours/direct = ${direct.toFixed(2)} (want >= 0.80)`);
     }
-    const paths = await writeReport(report, resultsDir, 'gateways');
+    // One caller is the headline run; a run with many callers is kept beside it, not over it.
+    const paths = await writeReport(report, resultsDir, callers === 1 ? 'gateways' : `gateways-callers-${callers}`);
     console.log(`wrote ${paths.join(', ')}`);
   } finally {
     await Promise.all(children.map(stopProcess));

@@ -27,24 +27,41 @@ export interface SubgraphReply {
   body: string;
 }
 
-// A gateway calls the same few subgraph URLs: parse each once.
-const parsedUrls = new Map<string, URL>();
+interface Target {
+  tls: boolean;
+  hostname: string;
+  port: number;
+  path: string;
+}
+
+// A gateway calls the same few subgraph URLs: parse each once, into the options http.request
+// takes (given a URL, it converts it again on every call).
+const targets = new Map<string, Target>();
+
+function targetOf(url: string): Target {
+  let target = targets.get(url);
+  if (!target) {
+    const parsed = new URL(url);
+    const tls = parsed.protocol === 'https:';
+    // URL keeps IPv6 literals bracketed; http.request wants the bare address.
+    target = { tls, hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(parsed.port) || (tls ? 443 : 80), path: `${parsed.pathname}${parsed.search}` };
+    targets.set(url, target);
+  }
+  return target;
+}
 
 export function subgraphFetch(url: string, init: SubgraphRequest): Promise<SubgraphReply> {
-  let target = parsedUrls.get(url);
-  if (!target) parsedUrls.set(url, (target = new URL(url)));
-  const tls = target.protocol === 'https:';
-  const body = Buffer.from(init.body);
+  const { tls, hostname, port, path } = targetOf(url);
   return new Promise<SubgraphReply>((resolve, reject) => {
     const req = (tls ? tlsRequest : request)(
-      target,
-      { method: init.method, agent: tls ? tlsAgent : agent, headers: { ...init.headers, 'content-length': String(body.length) } },
+      { hostname, port, path, method: init.method, agent: tls ? tlsAgent : agent, headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
         res.on('end', () => {
-          resolve({ status: res.statusCode ?? 502, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 502, statusText: res.statusMessage ?? '', headers: res.headers, body: body.toString('utf8') });
         });
       },
     );
@@ -53,6 +70,7 @@ export function subgraphFetch(url: string, init: SubgraphRequest): Promise<Subgr
     const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`subgraph did not answer within ${init.timeoutMs} ms`), { name: 'TimeoutError' })), init.timeoutMs);
     req.on('close', () => clearTimeout(deadline));
     req.on('error', reject);
-    req.end(body);
+    // A string body leaves with the head in one write; a Buffer would take a second one (writev).
+    req.end(init.body);
   });
 }

@@ -22,6 +22,8 @@ export interface BenchReport {
   secondsPerRun: number;
   /** Runs per read cell, the targets' order reversed each time (createPayment runs once). */
   readRounds: number;
+  /** Distinct callers (JWT subjects) our gateway's requests act for in turn (--callers). */
+  callers: number;
   /** createPayment runs last longer (see --mutation-seconds). */
   mutationSecondsPerRun: number;
   measurements: Measurement[];
