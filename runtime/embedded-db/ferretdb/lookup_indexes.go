@@ -105,31 +105,37 @@ func indexDatabase(ctx context.Context, file string) error {
 		}
 	}
 	rows.Close()
-	first := true
+	var held time.Duration
 	for name, target := range missing {
 		// Each CREATE INDEX holds the database's write lock while it reads the whole table.
 		// Back to back over a freshly loaded volume they starved FerretDB's own writers past
 		// their busy timeout (an application's createIndex failed with SQLITE_BUSY half done,
-		// leaving an index FerretDB's metadata does not know): pause so waiting writers go first.
-		if !first {
+		// leaving an index FerretDB's metadata does not know): after a long build, pause so
+		// waiting writers go first. Builds on small tables are quick and go on at once.
+		if held > slowBuild {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-time.After(writerPause):
 			}
 		}
-		first = false
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, name, target[0], target[1])
+		started := time.Now()
 		if _, err := db.ExecContext(ctx, q); err != nil && !strings.Contains(err.Error(), "no such table") {
 			return err
 		}
+		held = time.Since(started)
 	}
 	return nil
 }
 
-// writerPause is longer than the longest sleep of SQLite's busy handler (100 ms), so a writer
-// waiting on the lock gets it between two of our index builds.
-const writerPause = 150 * time.Millisecond
+// slowBuild is a build that held the lock long enough for a writer to be waiting behind it;
+// writerPause is longer than the longest sleep of SQLite's busy handler (100 ms), so such a
+// writer gets the lock before our next build.
+const (
+	slowBuild   = 20 * time.Millisecond
+	writerPause = 150 * time.Millisecond
+)
 
 func existingIndexes(ctx context.Context, db *sql.DB) (map[string]bool, error) {
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index'`)
