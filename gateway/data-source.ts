@@ -4,7 +4,7 @@ import { cachedValue } from '../runtime/bounded-cache';
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { subgraphBatchFetches, subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
-import { signRequest } from '../runtime/signing';
+import { encodeIdentity, signRequest } from '../runtime/signing';
 import { outgoingTraceHeaders } from '../runtime/telemetry';
 import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
 import { countUnavailable } from './resilience/metrics';
@@ -68,7 +68,12 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (batching.maxInFlight > 0) {
       const observe = subgraphBatchFetches.labels({ subgraph: this.subgraph });
       // A batch holds only reads: it is retried as a read would be.
-      this.batcher = new FetchBatcher(batching, (operations, first) => this.guard.run(true, () => this.post(operations, first)), (fetches) => observe.observe(fetches));
+      this.batcher = new FetchBatcher(
+        batching,
+        (operations, carriers) => this.guard.run(true, () => this.post(operations, carriers)),
+        (carrier) => encodedIdentity(carrier.identity),
+        (fetches) => observe.observe(fetches),
+      );
     }
   }
 
@@ -88,8 +93,8 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       const read = !isMutation(document);
       // Reads batch, unless Apollo asked for a per-fetch trace (request.http carries its header).
       const response = (read && this.batcher && this.acceptsBatches && !request.http
-        ? await this.batcher.fetch(`${identityKey(carrier.identity)}\n${operation.operationName ?? ''}\n${operation.query}`, operation, carrier)
-        : (await this.guard.run(read, () => this.post([operation], carrier)))[0]) as SubgraphResponse;
+        ? await this.batcher.fetch(`${operation.operationName ?? ''}\n${operation.query}`, operation, carrier)
+        : (await this.guard.run(read, () => this.post([operation], [carrier])))[0]) as SubgraphResponse;
       subgraphRequests.inc({ subgraph: this.subgraph, outcome: response.errors?.length ? 'error' : 'ok' });
       return response;
     } catch (error) {
@@ -103,19 +108,26 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   /**
-   * One signed POST: a single operation as it is, several as an HTTP batch (a JSON array).
-   * Their JSON answers, one per operation, or the error Apollo's data source would raise.
+   * One signed POST: a single operation as it is, several as an HTTP batch (a JSON array)
+   * in which each operation names its own caller and request id (`extensions.paygraph`,
+   * read by runtime/subgraph-server.ts); the signature covers them with the body. Their JSON
+   * answers, one per operation, or the error Apollo's data source would raise.
    */
-  private async post(operations: SubgraphOperation[], carrier: FetchCarrier): Promise<SubgraphResult[]> {
+  private async post(operations: SubgraphOperation[], carriers: FetchCarrier[]): Promise<SubgraphResult[]> {
     const single = operations.length === 1;
-    const body = JSON.stringify(single ? operations[0] : operations);
+    const carrier = carriers[0];
+    const body = JSON.stringify(
+      single ? operations[0] : operations.map((operation, i) => ({ ...operation, extensions: { paygraph: { identity: encodedIdentity(carriers[i].identity), requestId: carriers[i].requestId } } })),
+    );
     // The signature covers method, path, timestamp, body and identity: the trace headers leave it valid.
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
       ...carrier.traceHeaders,
       ...(carrier.requestId ? { 'x-request-id': carrier.requestId } : {}),
-      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity: carrier.identity }),
+      // A batch of several callers is signed as nobody: a subgraph that ignored the operations'
+      // own callers would refuse them all rather than answer one caller's as another's.
+      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity: carriers.every((c) => c.identity === carrier.identity) ? carrier.identity : ANONYMOUS }),
     };
     const reply = await fetchOrUnavailable(this.url!, { method: 'POST', headers, body, timeoutMs: this.timeoutMs });
     if (single) {
@@ -127,7 +139,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       if (reply.status >= 400 && reply.status < 500) {
         // Refused as a batch (a subgraph that does not take them): each alone, now and from now on.
         this.acceptsBatches = false;
-        return (await Promise.all(operations.map((operation) => this.post([operation], carrier)))).flat();
+        return (await Promise.all(operations.map((operation, i) => this.post([operation], [carriers[i]])))).flat();
       }
     }
     throw await this.errorFromResponse(asResponse(reply));
@@ -139,13 +151,13 @@ function carrierOf(context: Partial<GatewayContext> | undefined): FetchCarrier {
   return { identity: context?.identity ?? ANONYMOUS, requestId: context?.requestId, traceHeaders: outgoingTraceHeaders() };
 }
 
-// Fetches share a batch only when made for the same identity: subject, scopes and customer alike.
-const identityKeys = new WeakMap<Identity, string>();
+// A caller's identity as batches carry it, and the key entity fetches merge by: encoded once per verified identity.
+const encodedIdentities = new WeakMap<Identity, string>();
 
-function identityKey(identity: Identity): string {
-  let key = identityKeys.get(identity);
-  if (key === undefined) identityKeys.set(identity, (key = JSON.stringify([identity.subject, identity.customerId ?? null, identity.scopes])));
-  return key;
+function encodedIdentity(identity: Identity): string {
+  let encoded = encodedIdentities.get(identity);
+  if (encoded === undefined) encodedIdentities.set(identity, (encoded = encodeIdentity(identity)));
+  return encoded;
 }
 
 // The planner hands fetches over as text: parse each operation once, not on every request.

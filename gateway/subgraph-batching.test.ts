@@ -44,12 +44,13 @@ describe('coalesceFetches and answerFor', () => {
   it('keeps entity fetches with different other variables apart, and sends other operations as they are', () => {
     const withFirst = (first: number, id: string): SubgraphOperation => ({ ...entityFetch(id), variables: { first, representations: [{ __typename: 'Payment', id }] } });
     const lookup = { query: LOOKUP, variables: { id: 'a1' } };
-    const { sent, parts } = coalesceFetches([withFirst(10, 'p1'), lookup, withFirst(20, 'p2'), withFirst(10, 'p3')]);
+    const { sent, parts, senders } = coalesceFetches([withFirst(10, 'p1'), lookup, withFirst(20, 'p2'), withFirst(10, 'p3')]);
     expect(sent).toHaveLength(3);
     expect(sent[0].variables).toEqual({ first: 10, representations: [{ __typename: 'Payment', id: 'p1' }, { __typename: 'Payment', id: 'p3' }] });
     expect(sent[1]).toBe(lookup);
     expect(sent[2].variables).toEqual({ first: 20, representations: [{ __typename: 'Payment', id: 'p2' }] });
     expect(parts.map((p) => p.sent)).toEqual([0, 1, 2, 0]);
+    expect(senders).toEqual([0, 1, 2]);
   });
 
   it('sends a single fetch untouched', () => {
@@ -63,12 +64,12 @@ describe('coalesceFetches and answerFor', () => {
 
 /** A subgraph under test's control: records each request's operations and answers when told to. */
 function controlledSubgraph() {
-  const requests: { operations: SubgraphOperation[]; carrier: string; answer(results?: SubgraphResult[]): void; fail(error: Error): void }[] = [];
-  const send = (operations: SubgraphOperation[], carrier: string) =>
+  const requests: { operations: SubgraphOperation[]; carriers: string[]; answer(results?: SubgraphResult[]): void; fail(error: Error): void }[] = [];
+  const send = (operations: SubgraphOperation[], carriers: string[]) =>
     new Promise<SubgraphResult[]>((resolve, reject) => {
       requests.push({
         operations,
-        carrier,
+        carriers,
         answer: (results) => resolve(results ?? operations.map((operation) => (operation.variables?.representations ? entitiesAnswer(operation) : { data: { echo: operation.variables } }))),
         fail: reject,
       });
@@ -77,15 +78,17 @@ function controlledSubgraph() {
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+/** Carriers here are `caller/request`: the caller is the part before the slash. */
+const callerOf = (carrier: string) => carrier.split('/')[0];
 
 describe('FetchBatcher', () => {
   it('sends at once while fewer than maxInFlight batches are out, then sends what waited as one request', async () => {
     const subgraph = controlledSubgraph();
     const sizes: number[] = [];
-    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send, (n) => sizes.push(n));
-    const first = batcher.fetch('k', entityFetch('p1'), 'caller-1');
+    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send, callerOf, (n) => sizes.push(n));
+    const first = batcher.fetch('k', entityFetch('p1'), 'alice/1');
     expect(subgraph.requests).toHaveLength(1); // no wait while nothing is in flight
-    const later = [batcher.fetch('k', entityFetch('p2'), 'caller-2'), batcher.fetch('k', entityFetch('p3', 'p4'), 'caller-3')];
+    const later = [batcher.fetch('k', entityFetch('p2'), 'alice/2'), batcher.fetch('k', entityFetch('p3', 'p4'), 'alice/3')];
     expect(subgraph.requests).toHaveLength(1);
     expect(batcher.waiting).toBe(2);
 
@@ -95,7 +98,7 @@ describe('FetchBatcher', () => {
     expect(subgraph.requests).toHaveLength(2);
     // One merged operation, sent with the first waiting fetch's carrier (its headers, its identity).
     expect(subgraph.requests[1].operations).toHaveLength(1);
-    expect(subgraph.requests[1].carrier).toBe('caller-2');
+    expect(subgraph.requests[1].carriers).toEqual(['alice/2']);
     subgraph.requests[1].answer();
     expect(await Promise.all(later)).toEqual([{ data: { _entities: [{ id: 'p2' }] } }, { data: { _entities: [{ id: 'p3' }, { id: 'p4' }] } }]);
     expect(sizes).toEqual([1, 2]);
@@ -104,17 +107,37 @@ describe('FetchBatcher', () => {
 
   it('keeps kinds apart: a busy kind does not hold back another', async () => {
     const subgraph = controlledSubgraph();
-    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send);
-    void batcher.fetch('alice', entityFetch('p1'), 'alice');
-    const bob = batcher.fetch('bob', entityFetch('p2'), 'bob');
-    expect(subgraph.requests.map((r) => r.carrier)).toEqual(['alice', 'bob']);
+    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send, callerOf);
+    void batcher.fetch('risk entities', entityFetch('p1'), 'alice/1');
+    const lookup = batcher.fetch('lookup', { query: LOOKUP, variables: { id: 'a1' } }, 'alice/2');
+    expect(subgraph.requests.map((r) => r.carriers)).toEqual([['alice/1'], ['alice/2']]);
     subgraph.requests[1].answer();
-    expect(await bob).toEqual({ data: { _entities: [{ id: 'p2' }] } });
+    expect(await lookup).toEqual({ data: { echo: { id: 'a1' } } });
+  });
+
+  it("puts several callers' fetches in one request, but merges entity fetches only within one caller", async () => {
+    const subgraph = controlledSubgraph();
+    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send, callerOf);
+    const first = batcher.fetch('k', entityFetch('p0'), 'alice/0');
+    const waiting = [
+      batcher.fetch('k', entityFetch('p1'), 'alice/1'),
+      batcher.fetch('k', entityFetch('p2'), 'bob/2'),
+      batcher.fetch('k', entityFetch('p3'), 'alice/3'),
+    ];
+    subgraph.requests[0].answer();
+    await first;
+    await tick();
+    const batch = subgraph.requests[1];
+    // Alice's two fetches are one operation, Bob's another; each operation goes with its own caller's carrier.
+    expect(batch.operations.map((o) => (o.variables!.representations as { id: string }[]).map((r) => r.id))).toEqual([['p1', 'p3'], ['p2']]);
+    expect(batch.carriers).toEqual(['alice/1', 'bob/2']);
+    batch.answer();
+    expect(await Promise.all(waiting)).toEqual(['p1', 'p2', 'p3'].map((id) => ({ data: { _entities: [{ id }] } })));
   });
 
   it('sends at most maxFetches per request, and up to maxInFlight requests at once', async () => {
     const subgraph = controlledSubgraph();
-    const batcher = new FetchBatcher({ maxInFlight: 2, maxFetches: 2 }, subgraph.send);
+    const batcher = new FetchBatcher({ maxInFlight: 2, maxFetches: 2 }, subgraph.send, callerOf);
     const answers = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => batcher.fetch('k', { query: LOOKUP, variables: { id } }, id));
     // a and b went alone at once (two slots); c..g wait.
     expect(subgraph.requests.map((r) => r.operations.length)).toEqual([1, 1]);
@@ -132,7 +155,7 @@ describe('FetchBatcher', () => {
 
   it('fails every fetch of a request that failed, and goes on with the next', async () => {
     const subgraph = controlledSubgraph();
-    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send);
+    const batcher = new FetchBatcher({ maxInFlight: 1, maxFetches: 64 }, subgraph.send, callerOf);
     const first = batcher.fetch('k', entityFetch('p1'), 'c');
     const waiting = [batcher.fetch('k', entityFetch('p2'), 'c'), batcher.fetch('k', entityFetch('p3'), 'c')];
     subgraph.requests[0].answer();

@@ -1,22 +1,25 @@
 import { envInt } from '../runtime/config';
 
 /**
- * Concurrent reads for one subgraph, made for one caller, travel together.
+ * Concurrent reads for one subgraph travel together.
  *
  * Under load most of a subgraph's cost per fetch is fixed: an HTTP exchange, a signature
  * check, a context with fresh DataLoaders, and one database round trip per loader. When a
- * fetch arrives while `maxInFlight` batches of the same kind (subgraph, caller, operation
- * text) are already on their way, it waits for one of them to come back, and everything
- * that waited goes in the next request (group commit: one request for many fetches, and no
- * wait at all while the subgraph keeps up). Entity fetches of one shape are merged into one
- * `_entities` operation over all their representations; other operations travel as an
- * HTTP batch (a JSON array, which each subgraph serves with one context, so its loaders
- * read the database once for the whole batch). Each fetch gets back exactly its own answer:
- * its slice of `_entities`, the errors on its own representations re-indexed, and the
- * errors of the whole operation.
+ * fetch arrives while `maxInFlight` batches of the same kind (subgraph and operation text)
+ * are already on their way, it waits for one of them to come back, and everything that
+ * waited goes in the next request (group commit: one request for many fetches, and no wait
+ * at all while the subgraph keeps up). Entity fetches of one shape and one caller are merged
+ * into one `_entities` operation over all their representations; the rest travel as an HTTP
+ * batch (a JSON array), which each subgraph serves with one set of DataLoaders, so the batch
+ * reads the database once per loader. Each fetch gets back exactly its own answer: its slice
+ * of `_entities`, the errors on its own representations re-indexed, and the errors of the
+ * whole operation.
  *
- * Only reads batch (the data source never queues a mutation), and only fetches of one
- * verified caller share a request: the subgraph authorises each request as one identity.
+ * Only reads batch (the data source never queues a mutation). Fetches of different callers
+ * share a request but never an operation: each operation of a batch names its own caller
+ * (signed with the request, see runtime/subgraph-server.ts), and the subgraph authorises each
+ * operation as its own caller. The DataLoaders a batch shares read by id for everyone;
+ * authorisation happens in the resolvers, per operation.
  */
 
 /** One GraphQL operation for a subgraph, as the data source sends it. */
@@ -66,28 +69,30 @@ interface Part {
 }
 
 /**
- * The operations to send for these fetches: entity fetches with the same operation and the
- * same other variables become one operation over all their representations (in order);
- * anything else is sent as it is.
+ * The operations to send for these fetches: entity fetches of the same caller, operation and
+ * other variables become one operation over all their representations (in order); anything
+ * else is sent as it is. `senders[i]` is the fetch whose caller sent operation i speaks for.
  */
-export function coalesceFetches(fetches: readonly SubgraphOperation[]): { sent: SubgraphOperation[]; parts: Part[] } {
-  if (fetches.length === 1) return { sent: [fetches[0]], parts: [{ sent: 0 }] };
+export function coalesceFetches(fetches: readonly SubgraphOperation[], callers: readonly string[] = []): { sent: SubgraphOperation[]; parts: Part[]; senders: number[] } {
+  if (fetches.length === 1) return { sent: [fetches[0]], parts: [{ sent: 0 }], senders: [0] };
   const groups = new Map<string, number[]>();
   const order: (string | number)[] = [];
   fetches.forEach((fetch, index) => {
     const { representations, ...rest } = fetch.variables ?? {};
     if (!Array.isArray(representations)) return void order.push(index);
     // The operation text is the same within a lane; variables order follows the plan's, so equal JSON is equal variables.
-    const shape = `${fetch.operationName ?? ''}\n${fetch.query}\n${JSON.stringify(rest)}`;
+    const shape = `${callers[index] ?? ''}\n${fetch.operationName ?? ''}\n${fetch.query}\n${JSON.stringify(rest)}`;
     const group = groups.get(shape);
     if (group) return void group.push(index);
     groups.set(shape, [index]);
     order.push(shape);
   });
   const sent: SubgraphOperation[] = [];
+  const senders: number[] = [];
   const parts: Part[] = new Array(fetches.length);
   for (const entry of order) {
     const members = typeof entry === 'number' ? [entry] : groups.get(entry)!;
+    senders.push(members[0]);
     if (members.length === 1) {
       parts[members[0]] = { sent: sent.push(fetches[members[0]]) - 1 };
       continue;
@@ -101,7 +106,7 @@ export function coalesceFetches(fetches: readonly SubgraphOperation[]): { sent: 
       for (const representation of own) representations.push(representation);
     }
   }
-  return { sent, parts };
+  return { sent, parts, senders };
 }
 
 /** One fetch's answer out of the answers to what was sent. */
@@ -124,8 +129,11 @@ export function answerFor(part: Part, answers: readonly SubgraphResult[]): Subgr
   return { ...(data !== undefined ? { data } : {}), ...(errors.length ? { errors } : {}), ...(answer.extensions ? { extensions: answer.extensions } : {}) };
 }
 
-/** Sends the operations as one request and answers each, in order; or throws for all of them. */
-export type SendOperations<TCarrier> = (operations: SubgraphOperation[], first: TCarrier) => Promise<SubgraphResult[]>;
+/**
+ * Sends the operations as one request and answers each, in order; or throws for all of them.
+ * `carriers[i]` came with the fetch operation i is made for (its caller, its trace).
+ */
+export type SendOperations<TCarrier> = (operations: SubgraphOperation[], carriers: TCarrier[]) => Promise<SubgraphResult[]>;
 
 interface Waiting<TCarrier> {
   fetch: SubgraphOperation;
@@ -141,7 +149,8 @@ interface Lane<TCarrier> {
 
 /**
  * Queues fetches by kind and sends them in batches (see the top of this file). `carrier`
- * travels with each fetch to `send`, which gets the first fetch's (headers, identity).
+ * travels with each fetch to `send`; `callerOf` names the caller it speaks for (entity
+ * fetches merge only within one caller).
  */
 export class FetchBatcher<TCarrier> {
   private readonly lanes = new Map<string, Lane<TCarrier>>();
@@ -149,6 +158,7 @@ export class FetchBatcher<TCarrier> {
   constructor(
     private readonly config: SubgraphBatchingConfig,
     private readonly send: SendOperations<TCarrier>,
+    private readonly callerOf: (carrier: TCarrier) => string,
     /** Called with the number of fetches each request carries. */
     private readonly observeBatch: (fetches: number) => void = () => {},
   ) {}
@@ -176,13 +186,13 @@ export class FetchBatcher<TCarrier> {
   private dispatch(kind: string, lane: Lane<TCarrier>, batch: Waiting<TCarrier>[]): void {
     lane.inFlight += 1;
     this.observeBatch(batch.length);
-    const { sent, parts } = coalesceFetches(batch.map((w) => w.fetch));
+    const { sent, parts, senders } = coalesceFetches(batch.map((w) => w.fetch), batch.length > 1 ? batch.map((w) => this.callerOf(w.carrier)) : []);
     // The lane's slot is freed before the answers are handed out: what waited goes at once.
     const settle = () => {
       lane.inFlight -= 1;
       this.drain(kind, lane);
     };
-    this.send(sent, batch[0].carrier).then(
+    this.send(sent, senders.map((index) => batch[index].carrier)).then(
       (answers) => {
         settle();
         batch.forEach((waiting, index) => waiting.resolve(answerFor(parts[index], answers)));

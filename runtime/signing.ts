@@ -21,8 +21,20 @@ function canonical(method: string, path: string, timestamp: string, body: string
   return [method.toUpperCase(), path, timestamp, bodyDigest(body), identity].join('\n');
 }
 
-function encodeIdentity(identity: Identity): string {
+/** An identity as the identity header carries it (and each operation of a batch, see subgraph-server.ts). */
+export function encodeIdentity(identity: Identity): string {
   return Buffer.from(JSON.stringify(identity)).toString('base64url');
+}
+
+/** The identity `encoded` carries, or undefined when it is not one. */
+export function decodeIdentity(encoded: unknown): Identity | undefined {
+  if (typeof encoded !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Identity;
+    return typeof parsed?.subject === 'string' && Array.isArray(parsed.scopes) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function signRequest(
@@ -60,11 +72,6 @@ export function verifyRequest(
     .digest();
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad signature' };
-  try {
-    const parsed = JSON.parse(Buffer.from(identity, 'base64url').toString('utf8')) as Identity;
-    if (typeof parsed.subject !== 'string' || !Array.isArray(parsed.scopes)) return { ok: false, reason: 'bad identity' };
-    return { ok: true, identity: parsed };
-  } catch {
-    return { ok: false, reason: 'bad identity' };
-  }
+  const parsed = decodeIdentity(identity);
+  return parsed ? { ok: true, identity: parsed } : { ok: false, reason: 'bad identity' };
 }

@@ -15,7 +15,7 @@ import { internalSigningSecret } from './config';
 import { ErrorCode } from './errors';
 import { ANONYMOUS, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
-import { verifyRequest } from './signing';
+import { decodeIdentity, verifyRequest } from './signing';
 import { graphqlHttpFront, type Refusal } from './graphql-http';
 import { registerDbMetrics, metricsHandler } from './metrics';
 import { readShutdownConfig } from './shutdown';
@@ -52,6 +52,36 @@ export interface RunningSubgraph {
   readonly port: number;
   readonly server: Server;
   stop(): Promise<void>;
+}
+
+/**
+ * The gateway batches concurrent reads of several callers into one signed request
+ * (gateway/subgraph-batching.ts); each operation names its own caller and request id in
+ * `extensions.paygraph`, covered by the request's signature with the rest of the body. Each
+ * operation of a batch gets its own copy of the context (Apollo Server's), so it is set to
+ * act as that caller: every scope and customer check in the resolvers sees that caller.
+ * The batch's DataLoaders stay shared; they read by id for everyone, and authorisation
+ * happens in the resolvers. Only a batched POST is read this way (its body is what was signed).
+ */
+function batchedCallerPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart({ request, requestIsBatched, contextValue: context }) {
+      const contextValue = context as BatchedContext;
+      if (!requestIsBatched || request.http?.method !== 'POST') return;
+      const named = (request.extensions as { paygraph?: { identity?: unknown; requestId?: unknown } } | undefined)?.paygraph;
+      if (!named) return;
+      const identity = decodeIdentity(named.identity);
+      // Named but unreadable: act as nobody, never as the request's signer.
+      contextValue.identity = identity ?? ANONYMOUS;
+      if (typeof named.requestId === 'string') contextValue.requestId = named.requestId;
+    },
+  };
+}
+
+/** The fields every subgraph's context has (definition.createContext) that a batched operation sets. */
+interface BatchedContext {
+  identity: Identity;
+  requestId: string;
 }
 
 /** Errors we did not raise on purpose are masked: their message may leak internals. */
@@ -122,6 +152,7 @@ export async function startSubgraphServer<TContext extends object>(
     // per-field hook cost time on every field of every entity.
     ApolloServerPluginCacheControlDisabled(),
     observabilityPlugin(log),
+    batchedCallerPlugin(),
     { async serverWillStart() { return { async drainServer() { await wsCleanup?.dispose(); } }; } },
   ];
   const apollo = new ApolloServer<TContext>({
