@@ -317,16 +317,19 @@ async function main(): Promise<void> {
       // first in a cell ran up to a third slower than the same target measured second (caches
       // and JIT still settling), so a single fixed order favoured whoever came last.
       const rounds = op.name === 'createPayment' ? 1 : readRounds;
+      // Each run drains after itself; only the warm-up before the first one leaves work in flight.
+      let drained = false;
       for (const clients of counts) {
         const runs = new Map<TargetName, RoundResult[]>();
         for (let round = 0; round < rounds; round++) {
           for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
-            await drain(stack, drainMs);
+            if (!drained) await drain(stack, drainMs);
             const cpuBefore = snapshot(pids);
             const runSeconds = op.name === 'createPayment' ? Number(values['mutation-seconds']) : seconds;
             const result = await runLoad({ url: targetUrl(target), clients, seconds: runSeconds, timeoutSeconds: 60, nextRequest: () => request(target) });
             // Requests left in flight finish during the drain: their CPU belongs to this run.
             await drain(stack, drainMs);
+            drained = true;
             runs.set(target, [...(runs.get(target) ?? []), { result, cpuBefore, cpuAfter: snapshot(pids) }]);
             console.log(`${op.name} ${clients} clients ${target}${rounds > 1 ? ` (round ${round + 1})` : ''}: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}, ${result.unanswered} unanswered at the end${result.firstError ? ` (first: ${result.firstError})` : ''}`);
           }

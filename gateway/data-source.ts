@@ -34,7 +34,7 @@ interface FetchCarrier {
  * identity in headers signed over method, path, timestamp and the exact body sent, the
  * request id and W3C trace context, a deadline, the circuit breaker and read retries, and
  * per-subgraph metrics. Signing lives here, never in resolvers or the executor. Concurrent
- * reads of one caller are batched into fewer requests (subgraph-batching.ts).
+ * reads are batched into fewer requests (subgraph-batching.ts).
  *
  * Operations are sent by `post` directly rather than through RemoteGraphQLDataSource's own
  * request building (node-fetch Headers, a fetch Request and Response per call), which cost
@@ -127,7 +127,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       ...(carrier.requestId ? { 'x-request-id': carrier.requestId } : {}),
       // A batch of several callers is signed as nobody: a subgraph that ignored the operations'
       // own callers would refuse them all rather than answer one caller's as another's.
-      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity: carriers.every((c) => c.identity === carrier.identity) ? carrier.identity : ANONYMOUS }),
+      ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity: single || oneCaller(carriers) ? carrier.identity : ANONYMOUS }),
     };
     const reply = await fetchOrUnavailable(this.url!, { method: 'POST', headers, body, timeoutMs: this.timeoutMs });
     if (single) {
@@ -149,6 +149,11 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 /** The caller and trace a fetch is made for, taken when it is made (a batch is sent later, from another request's turn). */
 function carrierOf(context: Partial<GatewayContext> | undefined): FetchCarrier {
   return { identity: context?.identity ?? ANONYMOUS, requestId: context?.requestId, traceHeaders: outgoingTraceHeaders() };
+}
+
+function oneCaller(carriers: FetchCarrier[]): boolean {
+  const first = encodedIdentity(carriers[0].identity);
+  return carriers.every((carrier) => encodedIdentity(carrier.identity) === first);
 }
 
 // A caller's identity as batches carry it, and the key entity fetches merge by: encoded once per verified identity.
