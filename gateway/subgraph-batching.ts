@@ -44,7 +44,7 @@ export interface SubgraphResult {
 
 export interface SubgraphBatchingConfig {
   /**
-   * Batches of one kind (subgraph, caller, operation) in flight at once; a fetch beyond that
+   * Batches of one kind (subgraph and operation text) in flight at once; a fetch beyond that
    * waits and goes with the next batch. Env SUBGRAPH_BATCH_IN_FLIGHT, default 2; 0 turns
    * batching off (every fetch is its own request, at once).
    */
