@@ -204,8 +204,9 @@ async function main(): Promise<void> {
       // Rounds per read cell, alternating the order of the targets (see the loop below).
       rounds: { type: 'string', default: '2' },
       // Distinct callers (JWT subjects) our gateway's requests take turns acting for. One is a
-      // partner app's service token; many are a frontend's users. Our gateway batches only the
-      // concurrent fetches of one caller (gateway/subgraph-batching.ts), so this decides how much it can.
+      // partner app's service token; many are a frontend's users. Our gateway batches concurrent
+      // fetches of several callers too, but merges entity fetches only within one
+      // (gateway/subgraph-batching.ts): this shows what many callers cost it.
       callers: { type: 'string', default: '1' },
     },
   });

@@ -9,9 +9,10 @@ import type { ResilienceConfig } from './resilience/config';
 
 /**
  * The data source's side of batching, over real HTTP against a small subgraph stand-in:
- * one signed request for concurrent reads of one caller (the batching rules themselves are
- * tested in subgraph-batching.test.ts), mutations always alone, and a subgraph that refuses
- * batches (an older version during a rollout) still answered, one fetch per request.
+ * one signed request for concurrent reads, each operation naming its own caller when they
+ * are several (the batching rules themselves are tested in subgraph-batching.test.ts),
+ * mutations always alone, and a subgraph that refuses batches (an older version during a
+ * rollout) still answered, one fetch per request.
  */
 const SECRET = 'data-source-test-secret-of-at-least-32-chars';
 const RESILIENCE: ResilienceConfig = { subgraphTimeoutMs: {}, retries: 0, retryBackoffMs: 1, breakerFailures: 100, breakerOpenMs: 1000 };
@@ -19,6 +20,9 @@ const QUERY = 'query Echo__accounts__0($id:ID!){echo(id:$id)}';
 const MUTATION = 'mutation Touch__accounts__0($id:ID!){touch(id:$id)}';
 const alice: Identity = { subject: 'alice', scopes: ['accounts:read'] };
 const bob: Identity = { subject: 'bob', scopes: ['accounts:read'], customerId: 'cus_bob' };
+
+const servers: Server[] = [];
+afterAll(() => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
 
 interface Received {
   body: unknown;
@@ -29,7 +33,7 @@ interface Received {
 }
 
 /** Answers each operation with its own `id`; as a batch (a JSON array) only if `batches`. */
-async function standIn(batches: boolean): Promise<{ url: string; received: Received[]; server: Server }> {
+async function standIn(batches: boolean): Promise<{ source: SignedDataSource; received: Received[] }> {
   const received: Received[] = [];
   const answer = (operation: { variables: { id: string } }) => ({ data: { echo: `echo ${operation.variables.id}` } });
   const server = createServer((req, res) => {
@@ -51,7 +55,10 @@ async function standIn(batches: boolean): Promise<{ url: string; received: Recei
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, received, server };
+  servers.push(server);
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  // One batch in flight: what comes while it is out waits for the next.
+  return { source: new SignedDataSource(url, SECRET, 5000, 'accounts', RESILIENCE, { maxInFlight: 1, maxFetches: 64 }), received };
 }
 
 function fetchThrough(source: SignedDataSource, query: string, id: string, identity = alice) {
@@ -65,50 +72,40 @@ function fetchThrough(source: SignedDataSource, query: string, id: string, ident
   });
 }
 
-const servers: Server[] = [];
-afterAll(() => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
 
 test('concurrent reads of one caller go in one signed batch; each gets its own answer', async () => {
-  const subgraph = await standIn(true);
-  servers.push(subgraph.server);
-  const source = new SignedDataSource(subgraph.url, SECRET, 5000, 'accounts', RESILIENCE, { maxInFlight: 1, maxFetches: 64 });
+  const { source, received } = await standIn(true);
   const ids = ['a', 'b', 'c', 'd', 'e'];
   const answers = await Promise.all(ids.map((id) => fetchThrough(source, QUERY, id)));
   expect(answers.map((a) => a.data)).toEqual(ids.map((id) => ({ echo: `echo ${id}` })));
   // The first went alone at once; the four that came while it was out went together.
-  expect(subgraph.received.map((r) => (Array.isArray(r.body) ? r.body.length : 1))).toEqual([1, 4]);
-  expect(subgraph.received.every((r) => r.identity?.subject === 'alice')).toBe(true);
+  expect(received.map((r) => (Array.isArray(r.body) ? r.body.length : 1))).toEqual([1, 4]);
+  expect(received.every((r) => r.identity?.subject === 'alice')).toBe(true);
 });
 
 test("several callers' reads share a batch, each operation naming its own caller, the request signed as nobody", async () => {
-  const subgraph = await standIn(true);
-  servers.push(subgraph.server);
-  const source = new SignedDataSource(subgraph.url, SECRET, 5000, 'accounts', RESILIENCE, { maxInFlight: 1, maxFetches: 64 });
+  const { source, received } = await standIn(true);
   const answers = await Promise.all([fetchThrough(source, QUERY, 'a', alice), fetchThrough(source, QUERY, 'b', bob), fetchThrough(source, QUERY, 'c', alice)]);
   expect(answers.map((a) => a.data)).toEqual([{ echo: 'echo a' }, { echo: 'echo b' }, { echo: 'echo c' }]);
-  expect(subgraph.received[0].identity?.subject).toBe('alice');
-  expect(subgraph.received[1].callers).toEqual(['bob', 'alice']);
-  expect(subgraph.received[1].identity?.subject).toBe('anonymous');
+  expect(received[0].identity?.subject).toBe('alice');
+  expect(received[1].callers).toEqual(['bob', 'alice']);
+  expect(received[1].identity?.subject).toBe('anonymous');
 });
 
 test('mutations never batch', async () => {
-  const subgraph = await standIn(true);
-  servers.push(subgraph.server);
-  const source = new SignedDataSource(subgraph.url, SECRET, 5000, 'accounts', RESILIENCE, { maxInFlight: 1, maxFetches: 64 });
+  const { source, received } = await standIn(true);
   await Promise.all(['a', 'b', 'c'].map((id) => fetchThrough(source, MUTATION, id)));
-  expect(subgraph.received.map((r) => Array.isArray(r.body))).toEqual([false, false, false]);
+  expect(received.map((r) => Array.isArray(r.body))).toEqual([false, false, false]);
 });
 
 test('a subgraph that refuses batches gets each fetch alone, now and after', async () => {
-  const subgraph = await standIn(false);
-  servers.push(subgraph.server);
-  const source = new SignedDataSource(subgraph.url, SECRET, 5000, 'accounts', RESILIENCE, { maxInFlight: 1, maxFetches: 64 });
+  const { source, received } = await standIn(false);
   const first = await Promise.all(['a', 'b', 'c'].map((id) => fetchThrough(source, QUERY, id)));
   expect(first.map((a) => a.data)).toEqual([{ echo: 'echo a' }, { echo: 'echo b' }, { echo: 'echo c' }]);
   // a alone; b and c as a refused batch, then each alone.
-  expect(subgraph.received.map((r) => (Array.isArray(r.body) ? r.body.length : 1))).toEqual([1, 2, 1, 1]);
-  subgraph.received.length = 0;
+  expect(received.map((r) => (Array.isArray(r.body) ? r.body.length : 1))).toEqual([1, 2, 1, 1]);
+  received.length = 0;
   const later = await Promise.all(['d', 'e'].map((id) => fetchThrough(source, QUERY, id)));
   expect(later.map((a) => a.errors)).toEqual([undefined, undefined]);
-  expect(subgraph.received.map((r) => Array.isArray(r.body))).toEqual([false, false]);
+  expect(received.map((r) => Array.isArray(r.body))).toEqual([false, false]);
 });

@@ -163,7 +163,7 @@ export class FetchBatcher<TCarrier> {
     private readonly observeBatch: (fetches: number) => void = () => {},
   ) {}
 
-  /** Fetches queued and not yet sent, over all kinds (for tests and metrics). */
+  /** Fetches queued and not yet sent, over all kinds. */
   get waiting(): number {
     let count = 0;
     for (const lane of this.lanes.values()) count += lane.waiting.length;
