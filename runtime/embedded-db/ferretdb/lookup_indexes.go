@@ -24,7 +24,8 @@ import (
 // query. Here we add indexes on the exact expressions: _id for every collection, and the
 // first field of every index the application declared (declaring an index is how an
 // application says "I look documents up by this"). SQLite keeps them with their table;
-// FerretDB never sees them. The expression texts below must match pushdown.go's.
+// FerretDB never sees them. Ours whose application index has been dropped are dropped too.
+// The expression texts below must match pushdown.go's.
 
 const indexSuffix = "__paygraph_"
 
@@ -92,6 +93,7 @@ func indexDatabase(ctx context.Context, file string) error {
 		return err
 	}
 	missing := map[string][2]string{} // index name → table, expression
+	wanted := map[string]bool{}
 	for rows.Next() {
 		var table, settings string
 		if err := rows.Scan(&table, &settings); err != nil {
@@ -99,12 +101,21 @@ func indexDatabase(ctx context.Context, file string) error {
 			return err
 		}
 		for name, expression := range lookupIndexes(table, settings) {
-			if !existing[name] {
+			wanted[name] = true
+			if _, ok := existing[name]; !ok {
 				missing[name] = [2]string{table, expression}
 			}
 		}
 	}
 	rows.Close()
+	// Ours for an index the application has since dropped: every write still paid for it.
+	for name, table := range existing {
+		if strings.HasPrefix(name, table+indexSuffix) && !wanted[name] {
+			if _, err := db.ExecContext(ctx, fmt.Sprintf(`DROP INDEX IF EXISTS %q`, name)); err != nil {
+				return err
+			}
+		}
+	}
 	var held time.Duration
 	for name, target := range missing {
 		// Each CREATE INDEX holds the database's write lock while it reads the whole table.
@@ -137,21 +148,22 @@ const (
 	writerPause = 150 * time.Millisecond
 )
 
-func existingIndexes(ctx context.Context, db *sql.DB) (map[string]bool, error) {
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index'`)
+// existingIndexes maps each index of the database to its table.
+func existingIndexes(ctx context.Context, db *sql.DB) (map[string]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	names := map[string]bool{}
+	tables := map[string]string{}
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var name, table string
+		if err := rows.Scan(&name, &table); err != nil {
 			return nil, err
 		}
-		names[name] = true
+		tables[name] = table
 	}
-	return names, rows.Err()
+	return tables, rows.Err()
 }
 
 // keepLookupsIndexed indexes existing collections at once, then new collections and indexes
