@@ -92,6 +92,34 @@ describe('payment lifecycle', () => {
     expect(hidden.payment).toBeNull();
   });
 
+  test('payments of an account: as source and as destination, newest first, paged, by status, within the caller\'s own', async () => {
+    const a = await fundedCustomer(stack, { USD: '7000.00' });
+    const b = await fundedCustomer(stack, { USD: '100.00' });
+    const c = await fundedCustomer(stack, { USD: '100.00' });
+    const p1 = await pay({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '1.00', currency: 'USD' } });
+    const p2 = await pay({ sourceAccountId: b.accounts.USD, destinationAccountId: a.accounts.USD, amount: { amount: '2.00', currency: 'USD' } });
+    const elsewhere = await pay({ sourceAccountId: c.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '3.00', currency: 'USD' } });
+    const p3 = await pay({ sourceAccountId: a.accounts.USD, destinationAccountId: c.accounts.USD, amount: { amount: '4.00', currency: 'USD' } });
+    const held = await pay({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '6000.00', currency: 'USD' } });
+    expect(held.status).toBe('REQUIRES_APPROVAL');
+    const list = `query($a: ID, $status: [PaymentStatus!], $first: Int, $after: String) { payments(filter: { accountId: $a, status: $status }, first: $first, after: $after) {
+      edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+    type Page = { payments: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const ids = (page: unknown) => (page as Page).payments.edges.map((e) => e.node.id);
+    const ofA = [held.id, p3.id, p2.id, p1.id];
+    expect(ids(expectOk(await payments(list, { a: a.accounts.USD })))).toEqual(ofA);
+    const first = expectOk(await payments(list, { a: a.accounts.USD, first: 3 })) as Page;
+    expect(ids(first)).toEqual(ofA.slice(0, 3));
+    expect(first.payments.pageInfo.hasNextPage).toBe(true);
+    const rest = expectOk(await payments(list, { a: a.accounts.USD, first: 3, after: first.payments.pageInfo.endCursor })) as Page;
+    expect([ids(rest), rest.payments.pageInfo.hasNextPage]).toEqual([ofA.slice(3), false]);
+    expect(ids(expectOk(await payments(list, { a: a.accounts.USD, status: ['SETTLED'] })))).toEqual([p3.id, p2.id, p1.id]);
+    expect(ids(expectOk(await payments(list, { a: a.accounts.USD, status: ['REQUIRES_APPROVAL'] })))).toEqual([held.id]);
+    // A customer sees an account's payments only where it is a party, and its own without a filter.
+    expect(ids(expectOk(await payments(list, { a: a.accounts.USD }, customerIdentity(b.customerId))))).toEqual([held.id, p2.id, p1.id]);
+    expect(ids(expectOk(await payments(list, {}, customerIdentity(c.customerId))))).toEqual([p3.id, elsewhere.id]);
+  });
+
   test('payments by ids: newest first, paged, other filters applied, another customer\'s left out', async () => {
     const a = await fundedCustomer(stack, { USD: '100.00' });
     const b = await fundedCustomer(stack, { USD: '0' });
