@@ -282,6 +282,31 @@ describe('cross-border', () => {
 });
 
 describe('payment events', () => {
+  test('a customer\'s events page in order across a stretch of other customers\' events', async () => {
+    const a = await fundedCustomer(stack, { USD: '500.00' });
+    const b = await fundedCustomer(stack, { USD: '500.00' });
+    const before = await pay({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.USD, amount: { amount: '1.00', currency: 'USD' } });
+    const c = await fundedCustomer(stack, { USD: '500.00' });
+    const d = await fundedCustomer(stack, { USD: '0' });
+    // Thirty of other customers' events between a's payments: a's pages must read past them.
+    for (let i = 0; i < 10; i++) await pay({ sourceAccountId: c.accounts.USD, destinationAccountId: d.accounts.USD, amount: { amount: '1.00', currency: 'USD' } });
+    const after = await pay({ sourceAccountId: b.accounts.USD, destinationAccountId: a.accounts.USD, amount: { amount: '2.00', currency: 'USD' } });
+    const page = `query($after: String, $first: Int) { paymentEventsAfter(after: $after, first: $first) { cursor status payment { id } } }`;
+    type Event = { cursor: string; status: string; payment: { id: string } };
+    const seen: string[] = [];
+    let cursor: string | undefined = before.events[0].cursor;
+    for (let pages = 0; pages < 10; pages++) {
+      const events: Event[] = (expectOk(await payments(page, { after: cursor, first: 2 }, customerIdentity(a.customerId))) as { paymentEventsAfter: Event[] }).paymentEventsAfter;
+      if (events.length === 0) break;
+      seen.push(...events.map((e) => `${e.payment.id === before.id ? 'before' : e.payment.id === after.id ? 'after' : 'other'}:${e.status}`));
+      cursor = events[events.length - 1].cursor;
+    }
+    expect(seen).toEqual(['before:PROCESSING', 'before:SETTLED', 'after:PENDING', 'after:PROCESSING', 'after:SETTLED']);
+    // Everyone's log, one page: exactly the next events after the cursor.
+    const all = (expectOk(await payments(page, { after: before.events[0].cursor, first: 3 })) as { paymentEventsAfter: Event[] }).paymentEventsAfter;
+    expect(all.map((e) => `${e.payment.id === before.id ? 'before' : 'other'}:${e.status}`)).toEqual(['before:PROCESSING', 'before:SETTLED', 'other:PENDING']);
+  });
+
   test('the log is ordered and a subscription resumes after a cursor with no gap and no duplicate', async () => {
     const a = await fundedCustomer(stack, { USD: '500.00' });
     const b = await fundedCustomer(stack, { USD: '0' });

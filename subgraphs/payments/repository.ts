@@ -310,12 +310,34 @@ export class PaymentsRepository {
     return this.events.find({ paymentId: { $in: [...paymentIds] } }).sort({ sequence: 1 }).toArray();
   }
 
+  /**
+   * Up to `limit` events after `sequence`, in order. One payment's are found by its index.
+   * Otherwise the log is read in windows of the sequence: it has no gaps, so the next `limit`
+   * events are exactly (sequence, sequence + limit], one bounded range read, where a query for
+   * everything after the cursor made the embedded store read all of it for every page (it
+   * pushes the range down, but neither the sort nor the limit). An account's or customer's
+   * events are fewer: the window doubles while too few are found and the log goes on past it.
+   */
   async eventsAfter(sequence: number, filter: EventFilter, limit: number): Promise<PaymentEventDoc[]> {
-    const query: Filter<PaymentEventDoc> = { sequence: { $gt: sequence } };
+    const query: Filter<PaymentEventDoc> = {};
     if (filter.paymentId !== undefined) query.paymentId = filter.paymentId;
     if (filter.accountId !== undefined) query.accountIds = filter.accountId;
     if (filter.customerId !== undefined) query.customerIds = filter.customerId;
-    return this.events.find(query, { batchSize: limit }).sort({ sequence: 1 }).limit(limit).toArray();
+    const page = (range: Filter<PaymentEventDoc>['sequence'], wanted: number) =>
+      this.events.find({ ...query, sequence: range }, { batchSize: wanted }).sort({ sequence: 1 }).limit(wanted).toArray();
+    if (filter.paymentId !== undefined) return page({ $gt: sequence }, limit);
+    // Everyone's: the window holds exactly the next events, and fewer means the log ends in it.
+    if (filter.accountId === undefined && filter.customerId === undefined) return page({ $gt: sequence, $lte: sequence + limit }, limit);
+    const found: PaymentEventDoc[] = [];
+    for (let after = sequence, width = limit; ; after += width, width *= 2) {
+      found.push(...(await page({ $gt: after, $lte: after + width }, limit - found.length)));
+      if (found.length >= limit || !(await this.hasEvent(after + width + 1))) return found;
+    }
+  }
+
+  /** Whether the log holds this sequence (a range, which the embedded store pushes down for numbers). */
+  private async hasEvent(sequence: number): Promise<boolean> {
+    return (await this.events.findOne({ sequence: { $gte: sequence, $lte: sequence } }, { projection: { _id: 1 } })) !== null;
   }
 
   /** How many payments are in each in-flight status (the `paygraph_payments` gauge), by the status index. */
