@@ -312,11 +312,11 @@ export class PaymentsRepository {
 
   /**
    * Up to `limit` events after `sequence`, in order. One payment's are found by its index.
-   * Otherwise the log is read in windows of the sequence: it has no gaps, so the next `limit`
-   * events are exactly (sequence, sequence + limit], one bounded range read, where a query for
-   * everything after the cursor made the embedded store read all of it for every page (it
-   * pushes the range down, but neither the sort nor the limit). An account's or customer's
-   * events are fewer: the window doubles while too few are found and the log goes on past it.
+   * Otherwise the log is read in windows of the sequence, where a query for everything after
+   * the cursor made the embedded store read all of it for every page (it pushes the range down,
+   * but neither the sort nor the limit). The sequence has no gaps, so the first window,
+   * (sequence, sequence + limit], holds the next `limit` events of everyone's log. An account's
+   * or customer's are fewer: the window doubles while too few are found and the log goes on.
    */
   async eventsAfter(sequence: number, filter: EventFilter, limit: number): Promise<PaymentEventDoc[]> {
     const query: Filter<PaymentEventDoc> = {};
@@ -326,18 +326,19 @@ export class PaymentsRepository {
     const page = (range: Filter<PaymentEventDoc>['sequence'], wanted: number) =>
       this.events.find({ ...query, sequence: range }, { batchSize: wanted }).sort({ sequence: 1 }).limit(wanted).toArray();
     if (filter.paymentId !== undefined) return page({ $gt: sequence }, limit);
-    // Everyone's: the window holds exactly the next events, and fewer means the log ends in it.
-    if (filter.accountId === undefined && filter.customerId === undefined) return page({ $gt: sequence, $lte: sequence + limit }, limit);
     const found: PaymentEventDoc[] = [];
     for (let after = sequence, width = limit; ; after += width, width *= 2) {
       found.push(...(await page({ $gt: after, $lte: after + width }, limit - found.length)));
-      if (found.length >= limit || !(await this.hasEvent(after + width + 1))) return found;
+      if (found.length >= limit || !(await this.hasEventAfter(after + width))) return found;
     }
   }
 
-  /** Whether the log holds this sequence (a range, which the embedded store pushes down for numbers). */
-  private async hasEvent(sequence: number): Promise<boolean> {
-    return (await this.events.findOne({ sequence: { $gte: sequence, $lte: sequence } }, { projection: { _id: 1 } })) !== null;
+  /**
+   * Whether the log goes on past this sequence. Unsorted, the store stops at the first event it
+   * finds; and a gap in the log (were an event ever removed) only costs another window.
+   */
+  private async hasEventAfter(sequence: number): Promise<boolean> {
+    return (await this.events.findOne({ sequence: { $gt: sequence } }, { projection: { _id: 1 } })) !== null;
   }
 
   /** How many payments are in each in-flight status (the `paygraph_payments` gauge), by the status index. */
