@@ -71,7 +71,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       this.batcher = new FetchBatcher(
         batching,
         (operations, carriers) => this.guard.run(true, () => this.post(operations, carriers)),
-        (carrier) => encodedIdentity(carrier.identity),
+        (carrier) => encodeIdentity(carrier.identity),
         (fetches) => observe.observe(fetches),
       );
     }
@@ -117,7 +117,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const single = operations.length === 1;
     const carrier = carriers[0];
     const body = JSON.stringify(
-      single ? operations[0] : operations.map((operation, i) => ({ ...operation, extensions: { paygraph: { identity: encodedIdentity(carriers[i].identity), requestId: carriers[i].requestId } } })),
+      single ? operations[0] : operations.map((operation, i) => ({ ...operation, extensions: { paygraph: { identity: encodeIdentity(carriers[i].identity), requestId: carriers[i].requestId } } })),
     );
     // The signature covers method, path, timestamp, body and identity: the trace headers leave it valid.
     const headers: Record<string, string> = {
@@ -152,17 +152,8 @@ function carrierOf(context: Partial<GatewayContext> | undefined): FetchCarrier {
 }
 
 function oneCaller(carriers: FetchCarrier[]): boolean {
-  const first = encodedIdentity(carriers[0].identity);
-  return carriers.every((carrier) => encodedIdentity(carrier.identity) === first);
-}
-
-// A caller's identity as batches carry it, and the key entity fetches merge by: encoded once per verified identity.
-const encodedIdentities = new WeakMap<Identity, string>();
-
-function encodedIdentity(identity: Identity): string {
-  let encoded = encodedIdentities.get(identity);
-  if (encoded === undefined) encodedIdentities.set(identity, (encoded = encodeIdentity(identity)));
-  return encoded;
+  const first = encodeIdentity(carriers[0].identity);
+  return carriers.every((carrier) => encodeIdentity(carrier.identity) === first);
 }
 
 // The planner hands fetches over as text: parse each operation once, not on every request.

@@ -21,9 +21,14 @@ function canonical(method: string, path: string, timestamp: string, body: string
   return [method.toUpperCase(), path, timestamp, bodyDigest(body), identity].join('\n');
 }
 
+// Identities are immutable and one verified identity signs many requests: encode each once.
+const encodedIdentities = new WeakMap<Identity, string>();
+
 /** An identity as the identity header carries it (and each operation of a batch, see subgraph-server.ts). */
 export function encodeIdentity(identity: Identity): string {
-  return Buffer.from(JSON.stringify(identity)).toString('base64url');
+  let encoded = encodedIdentities.get(identity);
+  if (encoded === undefined) encodedIdentities.set(identity, (encoded = Buffer.from(JSON.stringify(identity)).toString('base64url')));
+  return encoded;
 }
 
 /** The identity `encoded` carries, or undefined when it is not one. */
