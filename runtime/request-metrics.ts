@@ -41,7 +41,7 @@ export const subgraphRequestSeconds = new Histogram({
 /** How many gateway fetches each request to a subgraph carried (gateway/subgraph-batching.ts): 1 is a fetch sent alone. */
 export const subgraphBatchFetches = new Histogram({
   name: 'paygraph_subgraph_batch_fetches',
-  help: 'Fetches carried by one request from the gateway to a subgraph (concurrent reads of one caller are batched)',
+  help: 'Fetches carried by one request from the gateway to a subgraph (concurrent reads are batched)',
   labelNames: ['subgraph'],
   buckets: [1, 2, 4, 8, 16, 32, 64],
 });

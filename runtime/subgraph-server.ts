@@ -161,8 +161,9 @@ export async function startSubgraphServer<TContext extends object>(
     formatError: formatSubgraphError,
     introspection: true,
     csrfPrevention: true,
-    // The gateway sends concurrent reads of one caller as one HTTP batch (gateway/subgraph-batching.ts):
-    // one context for all of them, so their DataLoaders read the database once. Only signed callers get here.
+    // The gateway sends concurrent reads as one HTTP batch (gateway/subgraph-batching.ts): one set
+    // of DataLoaders for all of them, so they read the database once; each operation runs as its
+    // own caller (batchedCallerPlugin). Only signed requests get here.
     allowBatchedHttpRequests: true,
     // The process entry owns shutdown (runSubgraphProcess); Apollo's own handler would race it.
     stopOnTerminationSignals: false,
