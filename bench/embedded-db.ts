@@ -6,7 +6,7 @@ import { MongoClient } from 'mongodb';
 import { startEmbeddedDb } from '../runtime/embedded-db/launcher';
 import { cpuMillis } from './gateways/cpu';
 import { PaymentsRepository } from '../subgraphs/payments/repository';
-import { seedVolume } from './volume-seed';
+import { pickRandom, seedVolume } from './volume-seed';
 
 /**
  * `npm run bench:db`: what one read costs the embedded FerretDB itself, without Node or a
@@ -38,7 +38,6 @@ async function main(): Promise<void> {
     const volume = await seedVolume(db.uri, PREFIX, undefined, (line) => console.log(line));
     const payments = client.db(`${PREFIX}payments`).collection<{ _id: string }>('payments');
     const batch = Number(values.batch);
-    const pick = (ids: string[]) => ids[Math.floor(Math.random() * ids.length)];
     let read: () => Promise<unknown[]>;
     let what: string;
     if (values.read === 'account' || values.read === 'customer') {
@@ -46,8 +45,8 @@ async function main(): Promise<void> {
       // The subgraph declares its indexes at start; the embedded build indexes them within seconds.
       await repository.ensureIndexes();
       read = values.read === 'account'
-        ? () => repository.listPayments({ accountId: pick(volume.accountIds) }, batch)
-        : () => repository.listPayments({ customerId: pick(volume.customerIds) }, batch);
+        ? () => repository.listPayments({ accountId: pickRandom(volume.accountIds) }, batch)
+        : () => repository.listPayments({ customerId: pickRandom(volume.customerIds) }, batch);
       what = `pages of up to ${batch} of one ${values.read}'s payments`;
       const ready = Date.now();
       while (Date.now() - ready < 60_000) {

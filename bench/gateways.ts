@@ -14,7 +14,7 @@ import { perRequest as cpuPerRequest, snapshot, type CpuSnapshot } from './gatew
 import { benchSignature, withSubgraphUrls } from './gateways/identity';
 import { runLoad, type LoadRequest, type LoadResult } from './gateways/load';
 import { formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
-import { DEFAULT_VOLUME, seedVolume, type SeededVolume } from './volume-seed';
+import { DEFAULT_VOLUME, pickRandom, seedVolume, type SeededVolume } from './volume-seed';
 
 /**
  * `npm run bench`: our gateway beside plain Apollo Gateway and Hive Gateway, in front of the
@@ -51,10 +51,9 @@ const FAN_OUT = `query FanOut($ids: [ID!]) { payments(filter: { ids: $ids }, fir
 const CREATE = 'mutation Create($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }';
 
 function operations(volume: SeededVolume, runId: string): Operation[] {
-  const pick = <T>(values: T[]) => values[Math.floor(Math.random() * values.length)];
   let created = 0;
   return [
-    { name: 'lookup', direct: 'accounts', body: () => JSON.stringify({ query: LOOKUP, variables: { id: pick(volume.accountIds) } }) },
+    { name: 'lookup', direct: 'accounts', body: () => JSON.stringify({ query: LOOKUP, variables: { id: pickRandom(volume.accountIds) } }) },
     {
       name: 'fan-out',
       body: () => {

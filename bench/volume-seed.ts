@@ -33,6 +33,9 @@ const DAY_MS = 86_400_000;
 const MARKER_ID = 'bench-volume';
 
 const hex24 = (n: number) => n.toString(16).padStart(24, '0');
+/** One of `values`, at random (the benchmarks' reads pick their ids so). */
+export const pickRandom = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)];
+
 export const customerIdAt = (i: number) => `cus_${hex24(i + 1)}`;
 export const accountIdAt = (i: number) => `acc_${hex24(i + 1)}`;
 /** Payment ids sort by creation time like ObjectIds (4 bytes of seconds, then a counter). */
