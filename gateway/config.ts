@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { envBool, envInt, envOptional, envString } from '../runtime/config';
+import { ConfigError, envBool, envInt, envOptional, envString } from '../runtime/config';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET } from '../runtime/dev-token';
 import { readSchemaSourceConfig, type SchemaSourceConfig } from './schema-config';
@@ -40,9 +40,13 @@ export interface GatewayConfig {
   trustedDocumentsPath?: string;
   /** Supergraph from the schema registry or the file, hot reload, usage reporting (schema-config.ts). */
   schema: SchemaSourceConfig;
-  /** Operations one subgraph answers whole skip Apollo's plan executor (single-fetch.ts). Env GATEWAY_SINGLE_FETCH, default true. */
-  singleFetch: boolean;
-  /** Repeats of such queries skip Apollo Server's request pipeline (fast-lane.ts). Env GATEWAY_FAST_LANE, default true. */
+  /**
+   * Subgraph URLs that replace the supergraph's `join__graph` URLs, by subgraph name. Env
+   * SUBGRAPH_URLS, a JSON object such as `{"accounts":"http://10.0.0.5:4001/graphql"}`; default
+   * none: every subgraph is called where the supergraph says.
+   */
+  subgraphUrls: Readonly<Record<string, string>>;
+  /** Repeats of a query that succeeded skip Apollo Server's request pipeline (request-path.ts). Env GATEWAY_FAST_LANE, default true (false when APOLLO_KEY is set). */
   fastLane: boolean;
 }
 
@@ -52,7 +56,7 @@ export function readGatewayConfig(): GatewayConfig {
   const jwksUrl = envOptional('JWT_JWKS_URL');
   const secret = envOptional('JWT_SECRET') ?? (production ? undefined : DEV_JWT_SECRET);
   if (production && !secret && !jwksFile && !jwksUrl) {
-    throw new Error('set JWT_JWKS_URL, JWT_JWKS_FILE or JWT_SECRET in production');
+    throw new ConfigError('set JWT_JWKS_URL, JWT_JWKS_FILE or JWT_SECRET in production');
   }
   return {
     port: envInt('GATEWAY_PORT', 4000, { max: 65535 }),
@@ -80,15 +84,45 @@ export function readGatewayConfig(): GatewayConfig {
     trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
     tls: tlsConfig(),
     schema: readSchemaSourceConfig(),
-    singleFetch: envBool('GATEWAY_SINGLE_FETCH', true),
-    fastLane: envBool('GATEWAY_FAST_LANE', true),
+    subgraphUrls: subgraphUrlOverrides(envOptional('SUBGRAPH_URLS')),
+    fastLane: fastLaneSetting(),
   };
+}
+
+/**
+ * GATEWAY_FAST_LANE, default on. Apollo Server adds its own usage-reporting plugins when
+ * APOLLO_KEY is set, and the lane cannot mirror them: the lane is then off by default, and
+ * asking for both is refused.
+ */
+function fastLaneSetting(): boolean {
+  const studio = envOptional('APOLLO_KEY') !== undefined;
+  const lane = envBool('GATEWAY_FAST_LANE', !studio);
+  if (lane && studio) throw new ConfigError("GATEWAY_FAST_LANE=true cannot run beside Apollo's usage reporting (APOLLO_KEY): its plugins run only in Apollo Server's pipeline");
+  return lane;
+}
+
+/** SUBGRAPH_URLS: a JSON object of subgraph name to an absolute http(s) URL. */
+export function subgraphUrlOverrides(raw: string | undefined): Record<string, string> {
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`SUBGRAPH_URLS must be a JSON object of subgraph name to URL, got ${JSON.stringify(raw)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('SUBGRAPH_URLS must be a JSON object of subgraph name to URL');
+  const urls: Record<string, string> = {};
+  for (const [name, url] of Object.entries(parsed)) {
+    if (typeof url !== 'string' || !/^https?:$/.test(URL.canParse(url) ? new URL(url).protocol : '')) throw new ConfigError(`SUBGRAPH_URLS.${name} must be an http(s) URL, got ${JSON.stringify(url)}`);
+    urls[name] = url;
+  }
+  return urls;
 }
 
 function tlsConfig(): GatewayConfig['tls'] {
   const certFile = envOptional('TLS_CERT_FILE');
   const keyFile = envOptional('TLS_KEY_FILE');
   if (!certFile && !keyFile) return undefined;
-  if (!certFile || !keyFile) throw new Error('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
+  if (!certFile || !keyFile) throw new ConfigError('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
   return { certFile, keyFile };
 }

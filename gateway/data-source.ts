@@ -1,4 +1,4 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { HEALTH_CHECK_QUERY, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse, type DocumentNode } from 'graphql';
 import { cachedValue } from '../runtime/bounded-cache';
 import type { SubgraphName } from '../runtime/config';
@@ -104,6 +104,22 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       return { errors: unavailableErrors(this.subgraph, error.reason, document, options.request.variables) } as SubgraphResponse;
     } finally {
       stopTimer();
+    }
+  }
+
+  /**
+   * Whether the subgraph answers GraphQL now: Apollo's health-check query, signed as nobody,
+   * within `timeoutMs`. 'ready', or why not.
+   */
+  async probe(timeoutMs: number): Promise<string> {
+    const body = JSON.stringify({ query: HEALTH_CHECK_QUERY });
+    const headers = { 'content-type': 'application/json', accept: 'application/json', ...signRequest(this.secret, { method: 'POST', path: this.path, body, identity: ANONYMOUS }) };
+    try {
+      const reply = await subgraphFetch(this.url!, { method: 'POST', headers, body, timeoutMs });
+      const payload = reply.status === 200 ? graphqlPayload(reply) : undefined;
+      return payload?.data ? 'ready' : `status ${reply.status}`;
+    } catch (error) {
+      return (error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
     }
   }
 

@@ -1,43 +1,49 @@
 import type { IncomingMessage } from 'node:http';
-import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
-import { setBounded } from '../runtime/bounded-cache';
-import type { OperationRecorder } from '../runtime/observability';
-import { nameRequestSpan } from '../runtime/telemetry';
+import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import type { GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from './data-source';
-import { countOperation, fetchSingle, type SingleFetchRoute } from './single-fetch';
-import type { ObservedOperation } from './subscriptions/protocol';
-import type { FederatedGraph, GraphSnapshot } from './subscriptions/graph';
-import { CLIENT_NAME_HEADERS } from './usage-reporting';
 
 /**
- * Repeats of a query that one subgraph answers whole skip Apollo Server's request pipeline.
+ * Repeats of a query skip Apollo Server's request pipeline, never Apollo's executor.
  *
- * A frontend sends the same few queries again and again. Once Apollo Server has run a query
- * through its whole pipeline (parse, validation with the request limits, the single-fetch path
- * of single-fetch.ts) and it succeeded, the lane remembers it by its text. A later request
- * with the same text is answered from here: the same context (identity, rate limit), the same
- * variable checks, the same data source (signed, guarded), the same metrics, log line, trace
- * name and schema usage record, and the body Apollo Server would write. Everything else goes
- * to Apollo Server: a document not yet seen or since reloaded, a mutation, variables that do
- * not coerce, a subgraph answer with errors (the query is read-only and runs again there, so
- * Apollo formats the errors), any Accept or extension the lane does not speak.
+ * A frontend sends the same few queries again and again. Once Apollo Server has taken a query
+ * through its whole pipeline (parse, validation with the request limits, context, plugins) and
+ * ApolloGateway's executor answered it without errors, the lane remembers the parsed and
+ * validated document by its text. A later request with the same text, on the same schema, is
+ * handed straight to the same executor (planning, fetching, result shaping: hidden enum values
+ * nulled with `extensions.valueCompletion`, non-null propagation, `__typename`), with the same
+ * context (identity, rate limit). Only an answer without errors is written here, as Apollo
+ * Server writes it; anything else — a new or reloaded document, a mutation, an answer with
+ * errors, an Accept or an extension the lane does not speak — goes to Apollo Server, which
+ * runs the (read-only) query again and reports it its own way.
  */
 interface LaneEntry {
-  readonly snapshot: GraphSnapshot;
-  readonly route: SingleFetchRoute;
-  readonly operation: OperationDefinitionNode;
+  /** What Apollo Server's pipeline made of the first request: document, operation, hash, schema (not its caller's context). */
+  readonly learned: Pick<GatewayGraphQLRequestContext, 'logger' | 'schema' | 'schemaHash' | 'cache' | 'queryHash' | 'document' | 'source' | 'operationName' | 'operation'>;
   /** The operation's name, as the request gave it or the document has it (metrics, usage). */
   readonly operationName?: string;
-  readonly document: DocumentNode;
-  /** Apollo's hash of the query text, the usage record's document key. */
-  readonly queryHash: string;
-  /** The schema Apollo validated against (the usage record's). */
-  readonly schema: GraphQLSchema;
 }
 
-const MAX_ENTRIES = 1000;
+/** What a plugin mirrored on the lane sees of an answered request. */
+export interface LaneAnswer {
+  readonly req: IncomingMessage;
+  readonly requestContext: GatewayGraphQLRequestContext;
+  readonly operationName?: string;
+  /** Seconds since the request reached the lane. */
+  readonly seconds: number;
+}
+
+export interface FastLaneOptions {
+  /** ApolloGateway's executor, the one Apollo Server runs. */
+  executor: () => GatewayExecutor | undefined;
+  /** The API schema being served: entries learned on another are not used. */
+  currentSchema: () => GraphQLSchema | undefined;
+  /** Called for every answer the lane writes (the mirrored plugins, request-path.ts). */
+  answered: (answer: LaneAnswer) => void;
+  /** Distinct documents remembered. */
+  maxEntries: number;
+}
 
 interface LaneRequest {
   query?: unknown;
@@ -56,32 +62,20 @@ function acceptsPlainJson(accept: string | undefined): boolean {
   return accept.startsWith('application/json') && !accept.includes('graphql-response') && !accept.includes('multipart');
 }
 
-export interface FastLaneOptions {
-  graph: () => FederatedGraph;
-  recorder: OperationRecorder;
-  observeUsage: (operation: ObservedOperation) => void;
-}
-
 export class FastLane {
-  private readonly entries = new Map<string, LaneEntry>();
+  private readonly entries: LRUCache<string, LaneEntry>;
 
-  constructor(private readonly options: FastLaneOptions) {}
+  constructor(private readonly options: FastLaneOptions) {
+    this.entries = new LRUCache({ max: options.maxEntries });
+  }
 
-  /** Called by the single-fetch path after a query it ran for Apollo Server succeeded. */
-  learn(requestContext: GatewayGraphQLRequestContext, snapshot: GraphSnapshot, route: SingleFetchRoute): void {
-    if (requestContext.operation.operation !== 'query' || typeof requestContext.source !== 'string') return;
+  /** Called with each query Apollo Server's pipeline executed, and its result. */
+  learn(requestContext: GatewayGraphQLRequestContext, succeeded: boolean): void {
+    if (!succeeded || requestContext.operation.operation !== 'query' || typeof requestContext.source !== 'string') return;
     const key = keyOf(requestContext.source, requestContext.request.operationName ?? undefined);
     if (this.entries.has(key)) return;
-    const entry: LaneEntry = {
-      snapshot,
-      route,
-      operation: requestContext.operation,
-      operationName: requestContext.request.operationName ?? requestContext.operation.name?.value,
-      document: requestContext.document,
-      queryHash: requestContext.queryHash,
-      schema: requestContext.schema,
-    };
-    setBounded(this.entries, key, entry, MAX_ENTRIES);
+    const { logger, schema, schemaHash, cache, queryHash, document, source, operationName, operation } = requestContext;
+    this.entries.set(key, { learned: { logger, schema, schemaHash, cache, queryHash, document, source, operationName, operation }, operationName: requestContext.request.operationName ?? requestContext.operation.name?.value });
   }
 
   /**
@@ -95,34 +89,44 @@ export class FastLane {
     if (request.operationName !== undefined && request.operationName !== null && typeof request.operationName !== 'string') return undefined;
     if (request.variables !== undefined && request.variables !== null && (typeof request.variables !== 'object' || Array.isArray(request.variables))) return undefined;
     const entry = this.entries.get(keyOf(request.query, request.operationName ?? undefined));
-    if (!entry || entry.snapshot !== this.options.graph().current()) return undefined;
+    const executor = this.options.executor();
+    if (!entry || !executor || entry.learned.schema !== this.options.currentSchema()) return undefined;
     if (!acceptsPlainJson(req.headers.accept) || req.headers['apollo-query-plan-experimental'] !== undefined) return undefined;
 
-    const variables = (request.variables ?? {}) as Record<string, unknown>;
-    if (entry.operation.variableDefinitions?.length && getVariableValues(entry.snapshot.apiSchema, entry.operation.variableDefinitions, variables).errors) return undefined;
     let contextValue: GatewayContext;
     try {
       contextValue = await context();
     } catch {
       return undefined; // Apollo Server reports it with its status
     }
-    const response = await fetchSingle(entry.snapshot, entry.route, variables, contextValue, undefined);
-    if (!response || response.errors?.length) return undefined;
-
-    const operation = this.options.recorder.label(entry.operationName);
-    nameRequestSpan('query', operation);
-    const client = req.headers[CLIENT_NAME_HEADERS[0]] ?? req.headers[CLIENT_NAME_HEADERS[1]];
-    this.options.observeUsage({
-      schema: entry.schema,
-      documentKey: entry.queryHash,
-      document: entry.document,
-      operationName: entry.operationName,
-      clientName: typeof client === 'string' ? client : undefined,
-    });
-    countOperation('fast-lane');
-    // What Apollo Server writes for a result without errors (prettyJSONStringify).
-    const text = `${JSON.stringify({ data: response.data ?? entry.route.emptyData })}\n`;
-    this.options.recorder.record(operation, 'query', false, Number(process.hrtime.bigint() - started) / 1e9);
-    return text;
+    const { learned } = entry;
+    // No `request.http`: the executor reads only its query-plan header (the lane declined
+    // those) and our data sources propagate no client headers.
+    const requestContext: GatewayGraphQLRequestContext = {
+      request: {
+        query: request.query,
+        operationName: (request.operationName as string | null | undefined) ?? undefined,
+        variables: (request.variables as Record<string, unknown> | null | undefined) ?? undefined,
+      },
+      logger: learned.logger,
+      schema: learned.schema,
+      schemaHash: learned.schemaHash,
+      context: contextValue,
+      cache: learned.cache,
+      queryHash: learned.queryHash,
+      document: learned.document,
+      source: learned.source,
+      operationName: learned.operationName,
+      operation: learned.operation,
+      metrics: {},
+      // Apollo's executor reads no cache policy (the gateway answers no-store).
+      overallCachePolicy: undefined,
+    };
+    const result = await executor(requestContext);
+    // Errors are formatted, masked and counted by Apollo Server: it runs the query again.
+    if (result.errors?.length) return undefined;
+    this.options.answered({ req, requestContext, operationName: entry.operationName, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    // What Apollo Server writes for a result without errors (its prettyJSONStringify of { errors, data, extensions }).
+    return `${JSON.stringify({ data: result.data, extensions: result.extensions })}\n`;
   }
 }

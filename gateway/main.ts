@@ -5,13 +5,16 @@ import { startGateway } from './server';
 
 const log = createLogger('gateway');
 
-startGateway(readGatewayConfig(), log).then(
-  (gateway) => {
-    log.info({ url: gateway.url }, 'gateway ready');
-    stopOnTerminationSignals(() => gateway.stop(), log);
-  },
-  (error: unknown) => {
-    log.fatal({ err: error }, 'gateway failed to start');
-    process.exit(1);
-  },
-);
+/** One fatal line naming the cause, and a non-zero exit a supervisor reads as a failure. */
+function failedToStart(error: unknown): never {
+  log.fatal({ err: error }, `gateway failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const gateway = await startGateway(readGatewayConfig(), log);
+  log.info({ url: gateway.url }, 'gateway ready');
+  stopOnTerminationSignals(() => gateway.stop(), log);
+}
+
+main().catch(failedToStart);

@@ -9,7 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
-import { internalSigningSecret, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../runtime/config';
+import { internalSigningSecret } from '../runtime/config';
 import { ErrorCode, PaygraphError } from '../runtime/errors';
 import { ANONYMOUS } from '../runtime/identity';
 import { createLogger, type Logger } from '../runtime/logger';
@@ -23,12 +23,13 @@ import { requestIdFrom } from '../runtime/request-context';
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
 import { attachSubscriptionServer } from './subscriptions';
-import { graphFromGateway, type FederatedGraph } from './subscriptions/graph';
-import { withSingleFetchPath } from './single-fetch';
 import { openGatewaySchema } from './schema-services';
 import { initObservability, observabilityPlugin, OperationRecorder, traceRequests } from '../runtime/observability';
-import { FastLane } from './fast-lane';
+import { nameRequestSpan } from '../runtime/telemetry';
 import { graphiqlLandingPage, mountConsole } from './console';
+import { LoadedGraph } from './loaded-graph';
+import { createRequestPath, type RequestPlugin } from './request-path';
+import { CLIENT_NAME_HEADERS } from './usage-reporting';
 
 export interface RunningGateway {
   readonly url: string;
@@ -71,9 +72,20 @@ function withHttpStatus(error: unknown, status: number): unknown {
   return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 }
 
-/** Resolves a subgraph's URL: env overrides (ACCOUNTS_URL, …) win over the supergraph's. */
-function subgraphUrlFor(name: string, fromSupergraph: string | undefined): string {
-  return (SUBGRAPH_NAMES as string[]).includes(name) ? subgraphUrl(name as SubgraphName) : (fromSupergraph ?? '');
+/** A subgraph's URL: the supergraph's `join__graph` URL, unless SUBGRAPH_URLS names the subgraph. */
+function routedUrl(name: string, fromSupergraph: string | undefined, overrides: Readonly<Record<string, string>>): string {
+  const url = overrides[name] ?? fromSupergraph;
+  if (!url) throw new Error(`subgraph ${name} has no URL: the supergraph gives none and SUBGRAPH_URLS does not name it`);
+  return url;
+}
+
+const READINESS_PROBE_MS = 2000;
+/** Distinct query documents the fast lane remembers. */
+const FAST_LANE_DOCUMENTS = 1000;
+
+function clientName(req: IncomingMessage): string | undefined {
+  const client = req.headers[CLIENT_NAME_HEADERS[0]] ?? req.headers[CLIENT_NAME_HEADERS[1]];
+  return typeof client === 'string' ? client : undefined;
 }
 
 /** Starts the gateway: the supergraph over HTTP on /graphql, plus /healthz, /readyz and /metrics. */
@@ -87,10 +99,10 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const shutdown = readShutdownConfig();
   // The supergraph comes from the schema registry or the file, and is hot-swapped (schema-services.ts).
   const schema = openGatewaySchema(config.schema, config.supergraphPath, log);
-  const gateway = new ApolloGateway({
-    supergraphSdl: schema.supergraph,
-    buildService: ({ name, url }) => new SignedDataSource(subgraphUrlFor(name, url), secret, config.subgraphTimeoutMs, name),
-  });
+  // The graph the gateway loaded: its supergraph and the data sources it had us build.
+  const graph = new LoadedGraph((name, url) => new SignedDataSource(routedUrl(name, url, config.subgraphUrls), secret, config.subgraphTimeoutMs, name));
+  const gateway = new ApolloGateway({ supergraphSdl: schema.supergraph, buildService: graph.buildService });
+  graph.follow(gateway);
 
   const app = express();
   app.disable('x-powered-by');
@@ -98,14 +110,35 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const httpServer: Server = config.tls ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }) : createServer();
   httpServer.keepAliveTimeout = 65_000;
 
-  // One planner over the current supergraph for the single-fetch path and subscriptions.
-  let graph: FederatedGraph | undefined;
-  const federatedGraph = () => (graph ??= graphFromGateway(gateway));
   const recorder = new OperationRecorder(log);
-  // Repeat queries one subgraph answers whole skip Apollo Server (fast-lane.ts); it needs the single-fetch path.
-  const lane = config.singleFetch && config.fastLane ? new FastLane({ graph: federatedGraph, recorder, observeUsage: schema.observeOperation }) : undefined;
+  // Every plugin, with what it does on the fast lane (request-path.ts).
+  const plugins: RequestPlugin[] = [
+    ...armor.plugins.map((plugin): RequestPlugin => ({ name: 'graphql-armor', plugin, onFastLane: 'errors-only' })),
+    {
+      name: 'observability',
+      plugin: observabilityPlugin(log, recorder),
+      onFastLane: {
+        mirror: ({ operationName, seconds }) => {
+          const operation = recorder.label(operationName);
+          nameRequestSpan('query', operation);
+          recorder.record(operation, 'query', false, seconds);
+        },
+      },
+    },
+    { name: 'drain', plugin: ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdown.drainMs }), onFastLane: 'lifecycle-only' },
+    { name: 'landing page', plugin: config.production ? ApolloServerPluginLandingPageDisabled() : graphiqlLandingPage(), onFastLane: 'lifecycle-only' },
+    ...schema.plugins.map((plugin): RequestPlugin => ({
+      name: 'schema usage',
+      plugin,
+      onFastLane: {
+        mirror: ({ req, requestContext, operationName }) =>
+          schema.observeOperation({ schema: requestContext.schema, documentKey: requestContext.queryHash, document: requestContext.document, operationName, clientName: clientName(req) }),
+      },
+    })),
+  ];
+  const path = createRequestPath({ gateway, graph, plugins, fastLane: { enabled: config.fastLane, maxEntries: FAST_LANE_DOCUMENTS } });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: withSingleFetchPath(gateway, federatedGraph, config.singleFetch, lane),
+    gateway: path.gateway,
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
@@ -115,19 +148,13 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     formatError: formatGatewayError(config.production),
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
-    plugins: [
-      ...armor.plugins,
-      observabilityPlugin(log, recorder),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdown.drainMs }),
-      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : [graphiqlLandingPage()]),
-      ...schema.plugins,
-    ],
+    plugins: path.plugins,
   });
   await apollo.start();
   // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions).
   const subscriptions = attachSubscriptionServer({
     httpServer,
-    graph: federatedGraph(),
+    graph,
     verifyIdentity,
     signingSecret: secret,
     formatError: formatGatewayError(config.production),
@@ -140,20 +167,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
   });
+  // Ready when a supergraph is loaded and every subgraph it names answers a health check.
   app.get('/readyz', async (_req, res) => {
-    const subgraphs = await Promise.all(
-      SUBGRAPH_NAMES.map(async (name) => {
-        try {
-          const response = await fetch(subgraphUrl(name).replace(/\/graphql$/, '/readyz'), { signal: AbortSignal.timeout(2000) });
-          return [name, response.ok ? 'ready' : `status ${response.status}`] as const;
-        } catch {
-          return [name, 'unreachable'] as const;
-        }
-      }),
-    );
-    const supergraphLoaded = Boolean(gateway.schema);
-    const ready = supergraphLoaded && subgraphs.every(([, state]) => state === 'ready');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: { loaded: supergraphLoaded, ...schema.status() }, subgraphs: Object.fromEntries(subgraphs) });
+    const subgraphs = await graph.readiness(READINESS_PROBE_MS);
+    const ready = graph.loaded && Object.values(subgraphs).every((state) => state === 'ready');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'degraded', supergraph: { loaded: graph.loaded, ...schema.status() }, subgraphs });
   });
   app.get('/metrics', metricsHandler);
   // The payments console at / (and GraphiQL at /graphiql outside production): gateway/console.
@@ -197,12 +215,19 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         return refused ? { refused } : { admitted: undefined };
       },
       context: (req, _admitted, requestId) => gatewayContext(req, requestId),
-      shortcut: lane ? (req, body, context) => lane.serve(req, body, context) : undefined,
+      shortcut: path.shortcut,
       fallback: app,
     }),
   );
 
-  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  try {
+    await listen(httpServer, config.port, config.host);
+  } catch (error) {
+    await subscriptions.close(0);
+    await apollo.stop();
+    await schema.close();
+    throw error;
+  }
   const port = (httpServer.address() as AddressInfo).port;
   return {
     url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}/graphql`,
@@ -217,4 +242,16 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       await schema.close();
     },
   };
+}
+
+/** Listens, or fails with the cause (a port in use, an address not on this host). */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`, { cause: error }));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
 }

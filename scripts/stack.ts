@@ -82,6 +82,8 @@ export async function launchStack(options: StackOptions = {}): Promise<RunningSt
     env[SUBGRAPHS[name].portEnv] = String(ports[name]);
     env[SUBGRAPHS[name].urlEnv] = subgraphUrls[name];
   }
+  // The gateway calls the subgraphs where they listen, whatever URLs the supergraph holds.
+  env.SUBGRAPH_URLS = JSON.stringify(subgraphUrls);
 
   const processes = new Map<string, ChildProcess>();
   const entries = new Map<string, string>([

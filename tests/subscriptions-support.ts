@@ -212,6 +212,7 @@ export async function startSecondInstance(
     COMPLIANCE_URL: stack.subgraphUrls.compliance,
     PAYMENTS_URL: paymentsUrl,
     PAYMENTS_PORT: String(ports.payments),
+    SUBGRAPH_URLS: JSON.stringify({ ...stack.subgraphUrls, payments: paymentsUrl }),
     GATEWAY_PORT: String(ports.gateway),
     ...env,
   };

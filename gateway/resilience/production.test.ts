@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { SUBGRAPH_NAMES, SUBGRAPHS } from '../../runtime/config';
+import { SUBGRAPH_NAMES } from '../../runtime/config';
 import { ALL_SCOPES, signDevToken } from '../../runtime/dev-token';
 import { graphqlRequest } from '../../scripts/gateway-client';
 import { readGatewayConfig } from '../config';
@@ -23,10 +23,11 @@ function deadPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  for (const name of SUBGRAPH_NAMES) process.env[SUBGRAPHS[name].urlEnv] = `http://127.0.0.1:${await deadPort()}/graphql`;
+  const subgraphUrls: Record<string, string> = {};
+  for (const name of SUBGRAPH_NAMES) subgraphUrls[name] = `http://127.0.0.1:${await deadPort()}/graphql`;
   process.env.SUBGRAPH_BREAKER_FAILURES = '3';
   process.env.JWT_SECRET = 'a-production-like-secret-for-this-test-only';
-  gateway = await startGateway({ ...readGatewayConfig(), port: 0, production: true });
+  gateway = await startGateway({ ...readGatewayConfig(), port: 0, production: true, subgraphUrls });
   token = await signDevToken({ sub: 'ops', scope: ALL_SCOPES });
 });
 

@@ -1,4 +1,4 @@
-import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import { Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
@@ -17,6 +17,8 @@ export interface GraphSnapshot {
   /** The data source queries use for this subgraph (signed, pooled), or undefined if unknown. */
   dataSource(subgraph: string): SubgraphDataSource | undefined;
   dataSources(): Record<string, SubgraphDataSource>;
+  /** The subgraphs this supergraph names (`join__graph`), with their URLs as it gives them. */
+  readonly subgraphs: readonly { name: string; url: string }[];
 }
 
 /** The graph the gateway serves now; follows supergraph hot reloads. */
@@ -25,10 +27,12 @@ export interface FederatedGraph {
   close(): void;
 }
 
-function snapshotOf(supergraphSdl: string, dataSources: () => Record<string, SubgraphDataSource>): GraphSnapshot {
+/** Validation, planning and execution over one supergraph, calling subgraphs through `dataSources`. */
+export function graphSnapshot(supergraphSdl: string, dataSources: () => Record<string, SubgraphDataSource>): GraphSnapshot {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchemaInternal = supergraph.apiSchema();
   return {
+    subgraphs: supergraph.subgraphsMetadata(),
     apiSchema: apiSchemaInternal.toGraphQLJSSchema(),
     apiSchemaInternal,
     supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
@@ -40,33 +44,6 @@ function snapshotOf(supergraphSdl: string, dataSources: () => Record<string, Sub
 
 /** A fixed supergraph with given data sources (tools and unit tests). */
 export function graphFromSupergraphSdl(supergraphSdl: string, dataSources: Record<string, SubgraphDataSource> = {}): FederatedGraph {
-  const snapshot = snapshotOf(supergraphSdl, () => dataSources);
+  const snapshot = graphSnapshot(supergraphSdl, () => dataSources);
   return { current: () => snapshot, close: () => {} };
-}
-
-// ApolloGateway keeps the data sources it built (ours: SignedDataSource) in a private map.
-// Reading it is how entity fetches of subscription events go through exactly the same
-// signed, pooled data sources as queries do; the field has kept this shape through 2.x.
-interface GatewayInternals {
-  serviceMap?: Record<string, { dataSource: SubgraphDataSource } | undefined>;
-}
-
-/**
- * The graph of a loaded ApolloGateway: its supergraph SDL (rebuilt on every update) and
- * its own data sources. Call after the gateway has loaded (ApolloServer.start()).
- */
-export function graphFromGateway(gateway: ApolloGateway): FederatedGraph {
-  const dataSources = () => {
-    const serviceMap = (gateway as unknown as GatewayInternals).serviceMap ?? {};
-    const result: Record<string, SubgraphDataSource> = {};
-    for (const [name, entry] of Object.entries(serviceMap)) if (entry) result[name] = entry.dataSource;
-    return result;
-  };
-  const sdl = gateway.__testing().supergraphSdl;
-  if (!sdl) throw new Error('the gateway has not loaded a supergraph yet');
-  let snapshot = snapshotOf(sdl, dataSources);
-  const unsubscribe = gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
-    snapshot = snapshotOf(coreSupergraphSdl, dataSources);
-  });
-  return { current: () => snapshot, close: unsubscribe };
 }

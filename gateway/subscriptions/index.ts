@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
-import type { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
 import { createLogger, type Logger } from '../../runtime/logger';
 import type { IdentityVerifier } from '../auth';
 import { readSubscriptionConfig, type SubscriptionConfig } from './config';
 import { SubscriptionFanOut } from './fan-out';
-import { graphFromGateway, type FederatedGraph } from './graph';
+import type { FederatedGraph } from './graph';
 import { registerSubscriptionMetrics } from './metrics';
 import type { DocumentLimits } from './planning';
 import { SubscriptionProtocol, type SubscriptionProtocolOptions } from './protocol';
@@ -17,9 +16,8 @@ export type { SubscriptionConfig } from './config';
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
-  /** A loaded ApolloGateway (after ApolloServer.start()), or a graph built another way. */
-  gateway?: ApolloGateway;
-  graph?: FederatedGraph;
+  /** The graph the gateway serves (gateway/loaded-graph.ts), or one built another way. */
+  graph: FederatedGraph;
   verifyIdentity: IdentityVerifier;
   /** Secret that signs upstream connection_init (runtime/config internalSigningSecret()). */
   signingSecret: string;
@@ -46,8 +44,7 @@ export interface SubscriptionServer {
 export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const log = options.log ?? createLogger('gateway-subscriptions');
   const config = options.config ?? readSubscriptionConfig();
-  const graph = options.graph ?? (options.gateway ? graphFromGateway(options.gateway) : undefined);
-  if (!graph) throw new Error('attachSubscriptionServer needs a gateway or a graph');
+  const { graph } = options;
   const upstreams = new UpstreamSubscriptions({ signingSecret: options.signingSecret, idleMs: config.upstreamIdleMs, log });
   const fanOut = new SubscriptionFanOut(upstreams, log);
   const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError, limits: options.limits, onOperation: options.onOperation });

@@ -4,14 +4,14 @@ import { freePort, startTestStack, type TestStack } from './support/stack';
 import { fundedCustomer, startExtraProcess } from './subscriptions-support';
 
 /**
- * The single-fetch path (gateway/single-fetch.ts) and the fast lane (gateway/fast-lane.ts)
- * must answer exactly as Apollo's executor does. The stack's gateway has both on; a second
- * gateway in front of the same subgraphs has them off (GATEWAY_SINGLE_FETCH=false). Every
- * request goes to both, and the answers must be equal: status, headers and body, errors
- * included. The gateways' operation counters show which path each request took.
+ * The fast lane (gateway/fast-lane.ts) must answer exactly as Apollo Server's pipeline does,
+ * on our own graph. The stack's gateway has it on; a second gateway in front of the same
+ * subgraphs has it off (GATEWAY_FAST_LANE=false). Every request goes to both, and the answers
+ * must be equal: status, headers and body, errors included. The gateways' operation counters
+ * show which front each request took. (tests/differential does the same on foreign graphs.)
  */
 let stack: TestStack;
-let planned: { gatewayUrl: string; stop(): Promise<void> };
+let withoutLane: { gatewayUrl: string; stop(): Promise<void> };
 let accountId: string;
 let customerId: string;
 
@@ -29,19 +29,20 @@ beforeAll(async () => {
       PAYMENTS_URL: stack.subgraphUrls.payments,
       RISK_URL: stack.subgraphUrls.risk,
       COMPLIANCE_URL: stack.subgraphUrls.compliance,
+      SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
       GATEWAY_PORT: String(port),
-      GATEWAY_SINGLE_FETCH: 'false',
+      GATEWAY_FAST_LANE: 'false',
       RATE_LIMIT_PER_SECOND: '100000',
       RATE_LIMIT_BURST: '100000',
     },
     `http://127.0.0.1:${port}/healthz`,
   );
-  planned = { gatewayUrl: `http://127.0.0.1:${port}/graphql`, stop: gateway.stop };
-  ({ accountId, customerId } = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Single Fetch'));
+  withoutLane = { gatewayUrl: `http://127.0.0.1:${port}/graphql`, stop: gateway.stop };
+  ({ accountId, customerId } = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Fast Lane'));
 }, 180_000);
 
 afterAll(async () => {
-  await planned?.stop();
+  await withoutLane?.stop();
   await stack?.stop();
 });
 
@@ -73,7 +74,7 @@ function comparable(answer: RawAnswer): unknown {
 
 async function operationsByPath(gatewayUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
-  const counts: Record<string, number> = { 'fast-lane': 0, 'single-fetch': 0, planned: 0 };
+  const counts: Record<string, number> = { 'fast-lane': 0, pipeline: 0 };
   for (const match of text.matchAll(/^paygraph_gateway_operations_total\{path="([a-z-]+)"\} (\d+)/gm)) counts[match[1]] = Number(match[2]);
   return counts;
 }
@@ -85,7 +86,7 @@ function pathTaken(before: Record<string, number>, after: Record<string, number>
 
 /**
  * Sends one request twice to the stack's gateway (the second may take the fast lane, which
- * learns from the first) and once to the planned gateway: all three answers must be equal,
+ * learns from the first) and once to the gateway without the lane: all three answers must be equal,
  * status, headers and body, errors included. Returns the paths the two sends took.
  */
 async function sameOnBothPaths(query: string, variables: Record<string, unknown> = {}, token: string | null = stack.operatorToken): Promise<{ paths: string[]; result: GraphQLResult }> {
@@ -96,12 +97,12 @@ async function sameOnBothPaths(query: string, variables: Record<string, unknown>
     answers.push(await send(stack.gatewayUrl, query, variables, token));
     paths.push(pathTaken(before, await operationsByPath(stack.gatewayUrl)));
   }
-  const reference = await send(planned.gatewayUrl, query, variables, token);
+  const reference = await send(withoutLane.gatewayUrl, query, variables, token);
   for (const answer of answers) expect(comparable(answer)).toEqual(comparable(reference));
   return { paths, result: { status: reference.status, ...JSON.parse(reference.body) } };
 }
 
-test('a lookup one subgraph answers takes the single fetch, then the fast lane, and answers as the planner would', async () => {
+test('a lookup takes the pipeline, then the fast lane, and answers as the pipeline would', async () => {
   const query = 'query Lookup($id: ID!) { account(id: $id) { id currency status customer { id name country } } }';
   const counted = async () => {
     const text = await (await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
@@ -109,13 +110,13 @@ test('a lookup one subgraph answers takes the single fetch, then the fast lane, 
   };
   const before = await counted();
   const { paths, result } = await sameOnBothPaths(query, { id: accountId });
-  expect(paths).toEqual(['single-fetch', 'fast-lane']);
+  expect(paths).toEqual(['pipeline', 'fast-lane']);
   // The lane's answer is counted like Apollo Server's.
   expect((await counted()) - before).toBe(2);
-  expect(result.data).toEqual({ account: { id: accountId, currency: 'USD', status: expect.any(String), customer: { id: customerId, name: 'Single Fetch', country: 'US' } } });
+  expect(result.data).toEqual({ account: { id: accountId, currency: 'USD', status: expect.any(String), customer: { id: customerId, name: 'Fast Lane', country: 'US' } } });
 });
 
-test('aliases, __typename and skip directives survive the single fetch', async () => {
+test('aliases, __typename and skip directives survive the fast lane', async () => {
   const query = `query Aliased($id: ID!, $withCustomer: Boolean!) {
     first: account(id: $id) { __typename ref: id currency customer @include(if: $withCustomer) { name } }
     again: account(id: $id) { id }
@@ -131,7 +132,7 @@ test('aliases, __typename and skip directives survive the single fetch', async (
 test('a variable default of the operation is honoured on every path', async () => {
   // A second ledger entry, so that the default (one entry) and an explicit two differ.
   const deposit = 'mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }';
-  await sameOnBothPaths(deposit, { i: { accountId, amount: { amount: '1.00', currency: 'USD' }, idempotencyKey: `single-fetch-default-${Date.now()}` } });
+  await sameOnBothPaths(deposit, { i: { accountId, amount: { amount: '1.00', currency: 'USD' }, idempotencyKey: `fast-lane-default-${Date.now()}` } });
   const query = 'query Ledger($id: ID!, $first: Int = 1) { account(id: $id) { id ledger(first: $first) { edges { node { id } } } } }';
   const { paths, result } = await sameOnBothPaths(query, { id: accountId });
   expect(paths[1]).toBe('fast-lane');
@@ -140,27 +141,27 @@ test('a variable default of the operation is honoured on every path', async () =
   expect(two.data?.account.ledger.edges).toHaveLength(2);
 });
 
-test('not found, and errors: a bad variable, a missing scope and no token match the planned path', async () => {
+test('not found, and errors: a bad variable, a missing scope and no token match the pipeline', async () => {
   const lookup = 'query Lookup($id: ID!) { account(id: $id) { id currency } }';
   const missing = await sameOnBothPaths(lookup, { id: 'acc_does_not_exist' });
   expect(missing.result.data).toEqual({ account: null });
   const badVariable = await sameOnBothPaths(lookup, { id: { not: 'an id' } });
   expect(badVariable.result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-  const readOnly = await signDevToken({ sub: 'single-fetch-reader', scope: 'payments:read' });
+  const readOnly = await signDevToken({ sub: 'fast-lane-reader', scope: 'payments:read' });
   const forbidden = await sameOnBothPaths(lookup, { id: accountId }, readOnly);
   expect(forbidden.result.errors?.length ?? 0).toBeGreaterThan(0);
   const anonymous = await sameOnBothPaths(lookup, { id: accountId }, null);
   expect(anonymous.result.errors?.length ?? 0).toBeGreaterThan(0);
   // A query without errors (not found is null data) repeats on the fast lane; with errors,
-  // the lane declines and the single-fetch path answers through Apollo Server, twice.
-  expect(missing.paths).toEqual(['single-fetch', 'fast-lane']);
-  for (const answer of [badVariable, forbidden, anonymous]) expect(answer.paths).toEqual(['single-fetch', 'single-fetch']);
+  // the lane declines and Apollo Server's pipeline answers, twice.
+  expect(missing.paths).toEqual(['pipeline', 'fast-lane']);
+  for (const answer of [badVariable, forbidden, anonymous]) expect(answer.paths).toEqual(['pipeline', 'pipeline']);
 });
 
-test('a mutation one subgraph answers takes the single fetch, with its idempotent replay and its errors', async () => {
+test('a mutation takes the pipeline every time, with its idempotent replay and its errors', async () => {
   const deposit = 'mutation Deposit($i: DepositFundsInput!) { depositFunds(input: $i) { id balance { amount currency } } }';
   // The same key on both gateways: the second is the idempotent replay of the first.
-  const input = { accountId, amount: { amount: '12.34', currency: 'USD' }, idempotencyKey: `single-fetch-${Date.now()}` };
+  const input = { accountId, amount: { amount: '12.34', currency: 'USD' }, idempotencyKey: `fast-lane-${Date.now()}` };
   const balance = async () => {
     const { result } = await sameOnBothPaths('query Balance($id: ID!) { account(id: $id) { balance { minorUnits } } }', { id: accountId });
     return Number(result.data?.account.balance.minorUnits);
@@ -168,17 +169,17 @@ test('a mutation one subgraph answers takes the single fetch, with its idempoten
   const before = await balance();
   const { paths, result } = await sameOnBothPaths(deposit, { i: input });
   // Mutations never take the fast lane.
-  expect(paths).toEqual(['single-fetch', 'single-fetch']);
+  expect(paths).toEqual(['pipeline', 'pipeline']);
   // Deposited once, though asked three times.
   expect(result.data?.depositFunds.balance.currency).toBe('USD');
   expect((await balance()) - before).toBe(1234);
-  const refused = await sameOnBothPaths(deposit, { i: { ...input, idempotencyKey: `single-fetch-bad-${Date.now()}`, amount: { amount: '1.234', currency: 'USD' } } });
+  const refused = await sameOnBothPaths(deposit, { i: { ...input, idempotencyKey: `fast-lane-bad-${Date.now()}`, amount: { amount: '1.234', currency: 'USD' } } });
   expect(refused.result.errors?.[0]?.extensions?.code).toBeDefined();
 });
 
-test('fragments and operations that span subgraphs take the planned path', async () => {
+test('fragments and operations that span subgraphs repeat on the fast lane too', async () => {
   const fragment = 'query WithFragment($id: ID!) { account(id: $id) { ...Basics } } fragment Basics on Account { id currency }';
-  expect((await sameOnBothPaths(fragment, { id: accountId })).paths).toEqual(['planned', 'planned']);
+  expect((await sameOnBothPaths(fragment, { id: accountId })).paths).toEqual(['pipeline', 'fast-lane']);
   const spanning = 'query Spanning($id: ID!) { account(id: $id) { id balance { amount } payments(first: 5) { edges { node { id status riskAssessment { level } } } } } }';
-  expect((await sameOnBothPaths(spanning, { id: accountId })).paths).toEqual(['planned', 'planned']);
+  expect((await sameOnBothPaths(spanning, { id: accountId })).paths).toEqual(['pipeline', 'fast-lane']);
 });
