@@ -151,19 +151,6 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     plugins: path.plugins,
   });
   await apollo.start();
-  // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions).
-  const subscriptions = attachSubscriptionServer({
-    httpServer,
-    graph,
-    verifyIdentity,
-    signingSecret: secret,
-    formatError: formatGatewayError(config.production),
-    limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
-    maxPayloadBytes: config.maxBodyBytes,
-    log,
-    onOperation: schema.observeOperation,
-  });
-
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
   });
@@ -223,11 +210,23 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   try {
     await listen(httpServer, config.port, config.host);
   } catch (error) {
-    await subscriptions.close(0);
     await apollo.stop();
     await schema.close();
     throw error;
   }
+  // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions), once the port is ours.
+  const subscriptions = attachSubscriptionServer({
+    httpServer,
+    graph,
+    verifyIdentity,
+    signingSecret: secret,
+    formatError: formatGatewayError(config.production),
+    limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
+    maxPayloadBytes: config.maxBodyBytes,
+    log,
+    onOperation: schema.observeOperation,
+  });
+
   const port = (httpServer.address() as AddressInfo).port;
   return {
     url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}/graphql`,

@@ -97,7 +97,11 @@ export class SupergraphSource {
   private readonly fileChanged = () => this.reloadFile();
 
   private readFile(): string {
-    return readFileSync(this.options.supergraphPath, 'utf8');
+    try {
+      return readFileSync(this.options.supergraphPath, 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read the supergraph ${this.options.supergraphPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    }
   }
 
   private async initialRegistrySdl(): Promise<string> {
