@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { setBounded } from '../runtime/bounded-cache';
+import { LRUCache } from 'lru-cache';
 import { unauthenticated } from '../runtime/errors';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import type { GatewayConfig } from './config';
@@ -39,19 +39,19 @@ export function createIdentityVerifier(config: GatewayConfig['jwt']): IdentityVe
     }
     throw unauthenticated('invalid or expired token');
   };
-  const remembered = new Map<string, { identity: Identity; until: number }>();
+  const remembered = new LRUCache<string, Identity>({ max: REMEMBERED_TOKENS, ttl: REMEMBER_VERIFIED_MS });
 
   return async (authorization) => {
     if (authorization === undefined || authorization === '') return ANONYMOUS;
     const match = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)$/.exec(authorization.trim());
     if (!match) throw unauthenticated('malformed Authorization header: expected "Bearer <JWT>"');
     const token = match[1];
-    const now = Date.now();
     const known = remembered.get(token);
-    if (known && now < known.until) return known.identity;
-    remembered.delete(token);
+    if (known) return known;
+    const now = Date.now();
     const { identity, expiresAt } = await verify(token);
-    setBounded(remembered, token, { identity, until: Math.min(expiresAt, now + REMEMBER_VERIFIED_MS) }, REMEMBERED_TOKENS);
+    // Never remembered past the token's own expiry.
+    remembered.set(token, identity, { ttl: Math.max(1, Math.min(expiresAt - now, REMEMBER_VERIFIED_MS)) });
     return identity;
   };
 }

@@ -1,6 +1,6 @@
 import { HEALTH_CHECK_QUERY, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse, type DocumentNode } from 'graphql';
-import { cachedValue } from '../runtime/bounded-cache';
+import { LRUCache } from 'lru-cache';
 import type { SubgraphName } from '../runtime/config';
 import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { subgraphBatchFetches, subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
@@ -173,11 +173,10 @@ function oneCaller(carriers: FetchCarrier[]): boolean {
 }
 
 // The planner hands fetches over as text: parse each operation once, not on every request.
-const parsedOperations = new Map<string, DocumentNode>();
-const PARSED_OPERATIONS = 1000;
+const parsedOperations = new LRUCache<string, DocumentNode>({ max: 1000, memoMethod: (query) => parse(query) });
 
 function parsedOperation(query: string): DocumentNode {
-  return cachedValue(parsedOperations, query, PARSED_OPERATIONS, () => parse(query));
+  return parsedOperations.memo(query);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import type { NextFunction, Request, Response } from 'express';
 import { Lexer, Source, TokenKind, GraphQLError } from 'graphql';
 import { ErrorCode, PaygraphError } from '../runtime/errors';
-import { cachedValue } from '../runtime/bounded-cache';
+import { LRUCache } from 'lru-cache';
 import type { Refusal } from '../runtime/graphql-http';
 
 /**
@@ -125,11 +125,13 @@ export function checkRequestBody(limits: RequestLimits, trusted: Map<string, str
 }
 
 // Clients send the same few documents over and over: lex each once, not on every request.
-const tokenChecks = new Map<string, boolean>();
-const TOKEN_CHECKS_CACHED = 1000;
+const tokenChecks = new LRUCache<string, boolean, { query: string; maxTokens: number }>({
+  max: 1000,
+  memoMethod: (_key, _stale, { context }) => exceedsTokenLimit(context.query, context.maxTokens),
+});
 
 function exceedsTokenLimitCached(query: string, maxTokens: number): boolean {
-  return cachedValue(tokenChecks, `${maxTokens}\n${query}`, TOKEN_CHECKS_CACHED, () => exceedsTokenLimit(query, maxTokens));
+  return tokenChecks.memo(`${maxTokens}\n${query}`, { context: { query, maxTokens } });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { cachedValue } from '../runtime/bounded-cache';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../runtime/logger';
 import type { CoordinateUse } from '../schema/checks/proposal';
 import type { RegistryStore } from '../schema/registry/store';
@@ -30,7 +30,7 @@ interface PendingUse {
  */
 export class UsageRecorder {
   private pending = new Map<string, PendingUse>();
-  private readonly coordinatesBySchema = new WeakMap<GraphQLSchema, Map<string, readonly string[]>>();
+  private readonly coordinatesBySchema = new WeakMap<GraphQLSchema, LRUCache<string, readonly string[]>>();
   private timer?: NodeJS.Timeout;
   private dropped = 0;
 
@@ -41,8 +41,9 @@ export class UsageRecorder {
 
   observe(schema: GraphQLSchema, documentHash: string, document: DocumentNode, operationName: string | null | undefined, clientName: string | null | undefined): void {
     let cache = this.coordinatesBySchema.get(schema);
-    if (!cache) this.coordinatesBySchema.set(schema, (cache = new Map()));
-    const coordinates = cachedValue(cache, documentHash, MAX_CACHED_DOCUMENTS, () => usageCoordinates(schema, document));
+    if (!cache) this.coordinatesBySchema.set(schema, (cache = new LRUCache({ max: MAX_CACHED_DOCUMENTS })));
+    let coordinates = cache.get(documentHash);
+    if (!coordinates) cache.set(documentHash, (coordinates = usageCoordinates(schema, document)));
     const client = clientName?.trim().slice(0, 100) || UNKNOWN_CLIENT;
     const operation = operationName || ANONYMOUS_OPERATION;
     const key = `${client}\n${operation}\n${documentHash}`;

@@ -19,7 +19,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
-import { cachedValue } from '../../runtime/bounded-cache';
+import { LRUCache } from 'lru-cache';
 import { ErrorCode, PaygraphError } from '../../runtime/errors';
 import type { GraphSnapshot } from './graph';
 
@@ -59,18 +59,19 @@ function error(code: string, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
 }
 
-const planCache = new WeakMap<GraphSnapshot, Map<string, { node: SubscriptionNode }>>();
+const planCache = new WeakMap<GraphSnapshot, LRUCache<string, SubscriptionNode>>();
 const PLAN_CACHE_SIZE = 500;
 
 function planFor(snapshot: GraphSnapshot, document: DocumentNode, documentText: string, operationName?: string): SubscriptionNode {
   let cache = planCache.get(snapshot);
-  if (!cache) planCache.set(snapshot, (cache = new Map()));
+  if (!cache) planCache.set(snapshot, (cache = new LRUCache({ max: PLAN_CACHE_SIZE })));
   const key = `${operationName ?? ''}\n${documentText}`;
-  return cachedValue(cache, key, PLAN_CACHE_SIZE, () => {
-    const plan = snapshot.planner.buildQueryPlan(operationFromDocument(snapshot.apiSchemaInternal, document, { operationName }));
-    if (plan.node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${plan.node?.kind ?? 'an empty plan'}`);
-    return { node: plan.node };
-  }).node;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const plan = snapshot.planner.buildQueryPlan(operationFromDocument(snapshot.apiSchemaInternal, document, { operationName }));
+  if (plan.node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${plan.node?.kind ?? 'an empty plan'}`);
+  cache.set(key, plan.node);
+  return plan.node;
 }
 
 /** The primary fetch with its variables written inline and its operation name dropped. */
