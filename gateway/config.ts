@@ -1,10 +1,21 @@
 import { join } from 'node:path';
-import { ConfigError, envBool, envInt, envOptional, envString } from '../runtime/config';
+import { ConfigError, envBool, envInt, envOptional, envString, internalSigningSecret } from '../runtime/config';
+import { readMongoConfig, type MongoConfig } from '../runtime/mongo';
+import { readShutdownConfig, type ShutdownConfig } from '../runtime/shutdown';
+import { readTelemetryConfig, type TelemetryConfig } from '../runtime/telemetry';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET } from '../runtime/dev-token';
+import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
 import { readSchemaSourceConfig, type SchemaSourceConfig } from './schema-config';
+import { readSubgraphBatchingConfig, type SubgraphBatchingConfig } from './subgraph-batching';
+import { readSubscriptionConfig, type SubscriptionConfig } from './subscriptions/config';
 
-/** Everything the gateway reads from the environment, once, validated at start. */
+/**
+ * Everything the gateway reads from the environment, once, validated at start
+ * (readGatewayConfig): nothing in the gateway reads the environment after it. The one
+ * exception is the logger (runtime/logger.ts: LOG_LEVEL, LOG_FORMAT), shared by every
+ * process and made before this config is read, so that a bad setting is logged.
+ */
 export interface GatewayConfig {
   /** HTTP and graphql-ws port. Env GATEWAY_PORT, default 4000 (0 picks a free port). */
   port: number;
@@ -26,9 +37,25 @@ export interface GatewayConfig {
     /** Allowed clock skew in seconds for exp/nbf. Env JWT_CLOCK_SKEW_S, default 30. */
     clockSkewSeconds: number;
   };
+  /**
+   * Signs every gateway→subgraph request and upstream subscription (runtime/signing.ts). Env
+   * PAYGRAPH_INTERNAL_SECRET; a development secret by default, required (at least 32
+   * characters) in production.
+   */
+  signingSecret: string;
+  /**
+   * Subgraph URLs that replace the supergraph's `join__graph` URLs, by subgraph name. Env
+   * SUBGRAPH_URLS, a JSON object such as `{"accounts":"http://10.0.0.5:4001/graphql"}`; default
+   * none: every subgraph is called where the supergraph says.
+   */
+  subgraphUrls: Readonly<Record<string, string>>;
   /** Per-subgraph fetch timeout in ms. Env SUBGRAPH_TIMEOUT_MS, default 10000. */
   subgraphTimeoutMs: number;
-  /** Largest accepted request body in bytes. Env MAX_BODY_BYTES, default 100000. */
+  /** Per-subgraph timeouts, read retries and the circuit breaker (resilience/config.ts). */
+  resilience: ResilienceConfig;
+  /** Concurrent reads of one subgraph travelling together (subgraph-batching.ts). */
+  batching: SubgraphBatchingConfig;
+  /** Largest accepted request body, and graphql-ws message, in bytes. Env MAX_BODY_BYTES, default 100000. */
   maxBodyBytes: number;
   /** Depth, alias, cost, token and directive limits (see limits.ts for the defaults and why). */
   limits: RequestLimits;
@@ -41,13 +68,18 @@ export interface GatewayConfig {
   /** Supergraph from the schema registry or the file, hot reload, usage reporting (schema-config.ts). */
   schema: SchemaSourceConfig;
   /**
-   * Subgraph URLs that replace the supergraph's `join__graph` URLs, by subgraph name. Env
-   * SUBGRAPH_URLS, a JSON object such as `{"accounts":"http://10.0.0.5:4001/graphql"}`; default
-   * none: every subgraph is called where the supergraph says.
+   * The schema registry's database (runtime/mongo.ts): the registry is `<dbPrefix>gateway`.
+   * Undefined when MONGODB_URI is unset: the supergraph comes from the file, and no usage is recorded.
    */
-  subgraphUrls: Readonly<Record<string, string>>;
+  mongo?: MongoConfig;
   /** Repeats of a query that succeeded skip Apollo Server's request pipeline (request-path.ts). Env GATEWAY_FAST_LANE, default true (false when APOLLO_KEY is set). */
   fastLane: boolean;
+  /** graphql-ws limits, buffers and timers (subscriptions/config.ts). */
+  subscriptions: SubscriptionConfig;
+  /** The grace period from SIGTERM/SIGINT to the exit, and its shares (runtime/shutdown.ts). */
+  shutdown: ShutdownConfig;
+  /** OpenTelemetry trace export (runtime/telemetry.ts). */
+  telemetry: TelemetryConfig;
 }
 
 export function readGatewayConfig(): GatewayConfig {
@@ -58,6 +90,8 @@ export function readGatewayConfig(): GatewayConfig {
   if (production && !secret && !jwksFile && !jwksUrl) {
     throw new ConfigError('set JWT_JWKS_URL, JWT_JWKS_FILE or JWT_SECRET in production');
   }
+  const mongoUri = envOptional('MONGODB_URI');
+  const mongo = mongoUri ? readMongoConfig(mongoUri) : undefined;
   return {
     port: envInt('GATEWAY_PORT', 4000, { max: 65535 }),
     host: envString('GATEWAY_HOST', '127.0.0.1'),
@@ -71,7 +105,11 @@ export function readGatewayConfig(): GatewayConfig {
       audience: envString('JWT_AUDIENCE', DEFAULT_AUDIENCE),
       clockSkewSeconds: envInt('JWT_CLOCK_SKEW_S', 30, { max: 600 }),
     },
+    signingSecret: internalSigningSecret(),
+    subgraphUrls: subgraphUrlOverrides(envOptional('SUBGRAPH_URLS')),
     subgraphTimeoutMs: envInt('SUBGRAPH_TIMEOUT_MS', 10_000, { min: 1 }),
+    resilience: readResilienceConfig(),
+    batching: readSubgraphBatchingConfig(),
     maxBodyBytes: envInt('MAX_BODY_BYTES', 100_000, { min: 1000 }),
     limits: {
       maxDepth: envInt('MAX_DEPTH', DEFAULT_LIMITS.maxDepth, { min: 1 }),
@@ -83,9 +121,12 @@ export function readGatewayConfig(): GatewayConfig {
     rateLimit: { perSecond: envInt('RATE_LIMIT_PER_SECOND', 100, { min: 1 }), burst: envInt('RATE_LIMIT_BURST', 400, { min: 1 }) },
     trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
     tls: tlsConfig(),
-    schema: readSchemaSourceConfig(),
-    subgraphUrls: subgraphUrlOverrides(envOptional('SUBGRAPH_URLS')),
+    schema: readSchemaSourceConfig(mongo !== undefined),
+    mongo,
     fastLane: fastLaneSetting(),
+    subscriptions: readSubscriptionConfig(),
+    shutdown: readShutdownConfig(),
+    telemetry: readTelemetryConfig(),
   };
 }
 

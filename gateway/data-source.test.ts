@@ -58,7 +58,7 @@ async function standIn(batches: boolean): Promise<{ source: SignedDataSource; re
   servers.push(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   // One batch in flight: what comes while it is out waits for the next.
-  return { source: new SignedDataSource(url, SECRET, 5000, 'accounts', RESILIENCE, { maxInFlight: 1, maxFetches: 64 }), received };
+  return { source: new SignedDataSource({ url, subgraph: 'accounts', signingSecret: SECRET, timeoutMs: 5000, resilience: RESILIENCE, batching: { maxInFlight: 1, maxFetches: 64 } }), received };
 }
 
 function fetchThrough(source: SignedDataSource, query: string, id: string, identity = alice) {

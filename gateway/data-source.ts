@@ -6,12 +6,12 @@ import { ANONYMOUS, type Identity } from '../runtime/identity';
 import { subgraphBatchFetches, subgraphRequestSeconds, subgraphRequests } from '../runtime/request-metrics';
 import { encodeIdentity, signRequest } from '../runtime/signing';
 import { outgoingTraceHeaders } from '../runtime/telemetry';
-import { readResilienceConfig, type ResilienceConfig } from './resilience/config';
+import type { ResilienceConfig } from './resilience/config';
 import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
 import { subgraphFetch, type SubgraphReply, type SubgraphRequest } from './subgraph-http';
-import { FetchBatcher, readSubgraphBatchingConfig, type SubgraphBatchingConfig, type SubgraphOperation, type SubgraphResult } from './subgraph-batching';
+import { FetchBatcher, type SubgraphBatchingConfig, type SubgraphOperation, type SubgraphResult } from './subgraph-batching';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -20,6 +20,22 @@ type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 export interface GatewayContext {
   identity: Identity;
   requestId: string;
+}
+
+/** How to call one subgraph; the settings come from GatewayConfig, read once at start. */
+export interface SignedDataSourceOptions {
+  /** The subgraph's GraphQL endpoint (the supergraph's `join__graph` URL or SUBGRAPH_URLS'). */
+  url: string;
+  /** The subgraph's name: metric labels, SUBGRAPH_UNAVAILABLE errors, and its own timeout in `resilience`. */
+  subgraph: string;
+  /** Signs every request (GatewayConfig.signingSecret). */
+  signingSecret: string;
+  /** Fetch deadline in ms unless `resilience` gives this subgraph its own (GatewayConfig.subgraphTimeoutMs). */
+  timeoutMs: number;
+  /** Per-subgraph timeouts, read retries and the circuit breaker (GatewayConfig.resilience). */
+  resilience: ResilienceConfig;
+  /** How concurrent reads are batched (GatewayConfig.batching). */
+  batching: SubgraphBatchingConfig;
 }
 
 /** What a fetch carries to the request that sends it: who asks, and the trace it belongs to. */
@@ -43,6 +59,8 @@ interface FetchCarrier {
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** Circuit breaker and read retries for this subgraph (gateway/resilience). */
   readonly guard: SubgraphGuard;
+  readonly subgraph: string;
+  private readonly secret: string;
   private readonly path: string;
   private readonly timeoutMs: number;
 
@@ -50,18 +68,13 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** False once the subgraph refused a batch (a version without batching, mid-rollout): each fetch goes alone. */
   private acceptsBatches = true;
 
-  constructor(
-    url: string,
-    private readonly secret: string,
-    timeoutMs: number,
-    readonly subgraph = new URL(url).host,
-    resilience: ResilienceConfig = readResilienceConfig(),
-    batching: SubgraphBatchingConfig = readSubgraphBatchingConfig(),
-  ) {
+  constructor({ url, subgraph, signingSecret, timeoutMs, resilience, batching }: SignedDataSourceOptions) {
     const path = new URL(url).pathname;
     // A subgraph's own timeout (e.g. RISK_TIMEOUT_MS) wins over the common SUBGRAPH_TIMEOUT_MS.
     const deadline = resilience.subgraphTimeoutMs[subgraph as SubgraphName] ?? timeoutMs;
-    super({ url, fetcher: signingFetcher(secret, path, deadline) });
+    super({ url, fetcher: signingFetcher(signingSecret, path, deadline) });
+    this.subgraph = subgraph;
+    this.secret = signingSecret;
     this.path = path;
     this.timeoutMs = deadline;
     this.guard = new SubgraphGuard(resilience);

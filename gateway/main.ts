@@ -12,9 +12,10 @@ function failedToStart(error: unknown): never {
 }
 
 async function main(): Promise<void> {
-  const gateway = await startGateway(readGatewayConfig(), log);
+  const config = readGatewayConfig();
+  const gateway = await startGateway(config, log);
   log.info({ url: gateway.url }, 'gateway ready');
-  stopOnTerminationSignals(() => gateway.stop(), log);
+  stopOnTerminationSignals(() => gateway.stop(), log, config.shutdown);
 }
 
 main().catch(failedToStart);

@@ -3,7 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { getOperationAST } from 'graphql';
 import type { Logger } from '../runtime/logger';
 import { registerDbMetrics } from '../runtime/metrics';
-import { connectMongo, type MongoHandle } from '../runtime/mongo';
+import { connectMongo, type MongoConfig, type MongoHandle } from '../runtime/mongo';
 import { RegistryStore } from '../schema/registry/store';
 import type { SchemaSourceConfig } from './schema-config';
 import type { ObservedOperation } from './subscriptions/protocol';
@@ -24,7 +24,8 @@ export interface GatewaySchema {
 
 const RECONNECT_AFTER_MS = 5_000;
 
-export function openGatewaySchema(config: SchemaSourceConfig, supergraphPath: string, log: Logger): GatewaySchema {
+/** `database`: where the registry is (GatewayConfig.mongo); undefined: no registry, the file only. */
+export function openGatewaySchema(config: SchemaSourceConfig, database: MongoConfig | undefined, supergraphPath: string, log: Logger): GatewaySchema {
   let mongo: MongoHandle | undefined;
   let connecting: Promise<RegistryStore | undefined> | undefined;
   let lastAttempt = 0;
@@ -32,12 +33,12 @@ export function openGatewaySchema(config: SchemaSourceConfig, supergraphPath: st
   // retried (at most every few seconds) while the database is unreachable.
   const registry = (): Promise<RegistryStore | undefined> => {
     if (mongo) return Promise.resolve(new RegistryStore(mongo.database('gateway')));
-    if (!config.mongoUri || (!connecting && Date.now() - lastAttempt < RECONNECT_AFTER_MS)) return Promise.resolve(undefined);
+    if (!database || (!connecting && Date.now() - lastAttempt < RECONNECT_AFTER_MS)) return Promise.resolve(undefined);
     lastAttempt = Date.now();
-    connecting ??= connectMongo(config.mongoUri).then(
+    connecting ??= connectMongo(database).then(
       (handle) => {
         mongo = handle;
-        registerDbMetrics(handle.client, 'gateway', log);
+        registerDbMetrics(handle.client, 'gateway', log, database.slowCommandMs);
         connecting = undefined;
         return new RegistryStore(handle.database('gateway'));
       },

@@ -9,12 +9,10 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
-import { internalSigningSecret } from '../runtime/config';
 import { ErrorCode, PaygraphError } from '../runtime/errors';
 import { ANONYMOUS } from '../runtime/identity';
 import { createLogger, type Logger } from '../runtime/logger';
 import { metricsHandler } from '../runtime/metrics';
-import { readShutdownConfig } from '../runtime/shutdown';
 import { GraphQLError } from 'graphql';
 import { createIdentityVerifier } from './auth';
 import { armorValidation, checkRequestBody, limitRequest, loadTrustedDocuments, RateLimiter } from './limits';
@@ -90,17 +88,26 @@ function clientName(req: IncomingMessage): string | undefined {
 
 /** Starts the gateway: the supergraph over HTTP on /graphql, plus /healthz, /readyz and /metrics. */
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<RunningGateway> {
-  initObservability('gateway');
-  const secret = internalSigningSecret();
+  initObservability('gateway', config.telemetry);
   const verifyIdentity = createIdentityVerifier(config.jwt);
   const armor = armorValidation(config.limits, config.production);
   const rateLimiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   const trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
-  const shutdown = readShutdownConfig();
+  const { shutdown } = config;
   // The supergraph comes from the schema registry or the file, and is hot-swapped (schema-services.ts).
-  const schema = openGatewaySchema(config.schema, config.supergraphPath, log);
+  const schema = openGatewaySchema(config.schema, config.mongo, config.supergraphPath, log);
   // The graph the gateway loaded: its supergraph and the data sources it had us build.
-  const graph = new LoadedGraph((name, url) => new SignedDataSource(routedUrl(name, url, config.subgraphUrls), secret, config.subgraphTimeoutMs, name));
+  const graph = new LoadedGraph(
+    (name, url) =>
+      new SignedDataSource({
+        url: routedUrl(name, url, config.subgraphUrls),
+        subgraph: name,
+        signingSecret: config.signingSecret,
+        timeoutMs: config.subgraphTimeoutMs,
+        resilience: config.resilience,
+        batching: config.batching,
+      }),
+  );
   const gateway = new ApolloGateway({ supergraphSdl: schema.supergraph, buildService: graph.buildService });
   graph.follow(gateway);
 
@@ -219,8 +226,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     httpServer,
     graph,
     verifyIdentity,
-    signingSecret: secret,
+    signingSecret: config.signingSecret,
     formatError: formatGatewayError(config.production),
+    config: config.subscriptions,
     limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
     maxPayloadBytes: config.maxBodyBytes,
     log,

@@ -54,3 +54,9 @@ test('bad config: exit 1, one fatal line naming the setting', async () => {
   expect(code).toBe(1);
   expect(fatal).toEqual(['gateway failed to start: SUBGRAPH_URLS.accounts must be an http(s) URL, got "not a url"']);
 });
+
+test('a bad setting of a section (subscriptions, resilience, …): exit 1 before listening, one fatal line naming it', async () => {
+  const { code, fatal } = await runGateway({ GATEWAY_PORT: String(takenPort), SUBSCRIPTIONS_PER_CONNECTION: '0' });
+  expect(code).toBe(1);
+  expect(fatal).toEqual(['gateway failed to start: SUBSCRIPTIONS_PER_CONNECTION must be between 1 and 10000, got 0']);
+});

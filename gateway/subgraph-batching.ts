@@ -42,6 +42,7 @@ export interface SubgraphResult {
   extensions?: Record<string, unknown>;
 }
 
+/** How the data source batches reads (GatewayConfig.batching, read once at start). */
 export interface SubgraphBatchingConfig {
   /**
    * Batches of one kind (subgraph and operation text) in flight at once; a fetch beyond that
@@ -53,6 +54,7 @@ export interface SubgraphBatchingConfig {
   maxFetches: number;
 }
 
+/** GatewayConfig.batching: read by readGatewayConfig, at start, and nowhere else. */
 export function readSubgraphBatchingConfig(): SubgraphBatchingConfig {
   return {
     maxInFlight: envInt('SUBGRAPH_BATCH_IN_FLIGHT', 2, { max: 1000 }),

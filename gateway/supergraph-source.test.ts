@@ -6,7 +6,7 @@ import { graphqlRequest } from '../scripts/gateway-client';
 import { composeSubgraphs } from '../schema/checks/proposal';
 import { SUPERGRAPH_PATH } from '../schema/composition';
 import { subgraphSchemaPath } from '../schema/subgraphs';
-import { connectMongo } from '../runtime/mongo';
+import { connectMongo, readMongoConfig } from '../runtime/mongo';
 import { publishSubgraph } from '../schema/registry/publish';
 import { RegistryStore } from '../schema/registry/store';
 import { isolateDatabases } from '../tests/support/database';
@@ -68,7 +68,7 @@ test('registry mode serves the file while the registry is empty, then the first 
   expect(await supergraphStatus(registryGateway.url)).toMatchObject({ source: 'registry', version: 0 });
   expect(await kycProfileFields(registryGateway.url)).not.toContain('reviewedBy');
 
-  const mongo = await connectMongo();
+  const mongo = await connectMongo(readMongoConfig());
   try {
     const sdl = readFileSync(subgraphSchemaPath('compliance'), 'utf8').replace('type KycProfile {', 'type KycProfile {\n  reviewedBy: String');
     const outcome = await publishSubgraph(new RegistryStore(mongo.database('gateway')), { subgraph: 'compliance', sdl, version: 'c-1', usageWindowDays: 30 });

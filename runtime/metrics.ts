@@ -26,11 +26,11 @@ export const dbCommandSeconds = new Histogram({
 const IGNORED = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessions']);
 
 /**
- * Counts and times every database command. With SLOW_COMMAND_MS set, commands slower than
- * that are logged with their collection and the shape of their filter (keys only, no values).
+ * Counts and times every database command. With `slowMs` above 0 (MongoConfig.slowCommandMs,
+ * env SLOW_COMMAND_MS), commands slower than that are logged with their collection and the
+ * shape of their filter (keys only, no values).
  */
-export function registerDbMetrics(client: MongoClient, _service: string, log?: { warn(obj: object, msg: string): void }): void {
-  const slowMs = Number(process.env.SLOW_COMMAND_MS ?? 0);
+export function registerDbMetrics(client: MongoClient, _service: string, log?: { warn(obj: object, msg: string): void }, slowMs = 0): void {
   const started = new Map<number, string>();
   client.on('commandStarted', (event: CommandStartedEvent) => {
     if (IGNORED.has(event.commandName)) return;

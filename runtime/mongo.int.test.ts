@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { isolateDatabases } from '../tests/support/database';
-import { connectMongo, findByIds, MAX_IDS_PER_READ, type MongoHandle } from './mongo';
+import { connectMongo, findByIds, MAX_IDS_PER_READ, readMongoConfig, type MongoHandle } from './mongo';
 import { dbCommands, registerDbMetrics } from './metrics';
 
 /**
@@ -20,7 +20,7 @@ let mongo: MongoHandle;
 let items: Collection<Item>;
 
 beforeAll(async () => {
-  mongo = await connectMongo();
+  mongo = await connectMongo(readMongoConfig());
   registerDbMetrics(mongo.client, 'test');
   items = mongo.database('findbyids').collection<Item>('items');
   await items.insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: `item-${i}`, n: i })));

@@ -1,5 +1,31 @@
 import { MongoClient, type Collection, type Db, type Document, type Filter, type FindOptions, type OptionalUnlessRequiredId, type WithId } from 'mongodb';
-import { ConfigError, envString } from './config';
+import { ConfigError, envInt, envString } from './config';
+
+/** How a process reaches its database; read from the environment once, at start (readMongoConfig). */
+export interface MongoConfig {
+  /** The deployment, any MongoDB or FerretDB. Env MONGODB_URI (required). */
+  uri: string;
+  /** Each owner's database is `<dbPrefix><owner>` (`paygraph_accounts`, …, `paygraph_gateway` for the schema registry). Env MONGODB_DB_PREFIX, default `paygraph_`. */
+  dbPrefix: string;
+  /** How a batch of documents is read by `_id` (IdReads below): `in`, `point`, or `auto` to ask the server at connect. Env MONGODB_ID_READS, default `auto`. */
+  idReads: IdReads | 'auto';
+  /** Commands slower than this many ms are logged with their collection and filter shape (metrics.ts); 0 = none. Env SLOW_COMMAND_MS, default 0. */
+  slowCommandMs: number;
+}
+
+export const DEFAULT_DB_PREFIX = 'paygraph_';
+
+/** The process's database settings; `uri`, when given, instead of MONGODB_URI. */
+export function readMongoConfig(uri?: string): MongoConfig {
+  const idReads = envString('MONGODB_ID_READS', 'auto');
+  if (idReads !== 'auto' && idReads !== 'in' && idReads !== 'point') throw new ConfigError(`MONGODB_ID_READS must be auto, in or point, got ${JSON.stringify(idReads)}`);
+  return {
+    uri: uri ?? envString('MONGODB_URI'),
+    dbPrefix: envString('MONGODB_DB_PREFIX', DEFAULT_DB_PREFIX),
+    idReads,
+    slowCommandMs: envInt('SLOW_COMMAND_MS', 0),
+  };
+}
 
 /**
  * One MongoClient per process. `useBigInt64` makes int64 values round-trip as BigInt, so
@@ -7,27 +33,34 @@ import { ConfigError, envString } from './config';
  */
 export interface MongoHandle {
   readonly client: MongoClient;
-  /** The database owned by one subgraph, e.g. `paygraph_accounts`. */
+  /** What it was connected with. */
+  readonly config: MongoConfig;
+  /** The database owned by one subgraph (or the gateway), e.g. `paygraph_accounts`. */
   database(name: string): Db;
   close(): Promise<void>;
 }
 
-export function databaseName(subgraph: string): string {
-  return `${envString('MONGODB_DB_PREFIX', 'paygraph_')}${subgraph}`;
+/**
+ * `<MONGODB_DB_PREFIX><owner>`, for scripts and tests that name a database without a
+ * connection; a process names its databases through its MongoHandle (its config's prefix).
+ */
+export function databaseName(owner: string): string {
+  return `${envString('MONGODB_DB_PREFIX', DEFAULT_DB_PREFIX)}${owner}`;
 }
 
-export async function connectMongo(uri = envString('MONGODB_URI'), options: { monitorCommands?: boolean } = {}): Promise<MongoHandle> {
-  const client = new MongoClient(uri, {
+export async function connectMongo(config: MongoConfig, options: { monitorCommands?: boolean } = {}): Promise<MongoHandle> {
+  const client = new MongoClient(config.uri, {
     useBigInt64: true,
     monitorCommands: options.monitorCommands ?? true,
     maxPoolSize: 20,
     serverSelectionTimeoutMS: 10_000,
   });
   await client.connect();
-  idReads = await chooseIdReads(client);
+  idReads = await chooseIdReads(client, config.idReads);
   return {
     client,
-    database: (name) => client.db(databaseName(name)),
+    config,
+    database: (name) => client.db(`${config.dbPrefix}${name}`),
     close: () => client.close(),
   };
 }
@@ -64,10 +97,8 @@ let idReads: IdReads = 'in';
 /** The ferretdbVersion our embedded build reports: it pushes `$in` down. */
 const EMBEDDED_FERRETDB_VERSION = /\+paygraph\.pushdown$/;
 
-async function chooseIdReads(client: MongoClient): Promise<IdReads> {
-  const configured = envString('MONGODB_ID_READS', 'auto');
-  if (configured === 'in' || configured === 'point') return configured;
-  if (configured !== 'auto') throw new ConfigError(`MONGODB_ID_READS must be auto, in or point, got ${JSON.stringify(configured)}`);
+async function chooseIdReads(client: MongoClient, configured: MongoConfig['idReads']): Promise<IdReads> {
+  if (configured !== 'auto') return configured;
   const info = await client.db('admin').command({ buildInfo: 1 });
   if (!('ferretdbVersion' in info)) return 'in';
   return EMBEDDED_FERRETDB_VERSION.test(String(info.ferretdbVersion)) ? 'in' : 'point';

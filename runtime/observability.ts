@@ -5,11 +5,11 @@ import type { Logger } from './logger';
 import { OperationNames } from './operation-names';
 import { requestIdFrom } from './request-context';
 import { collectProcessMetrics, errorCodeLabel, graphqlErrors, graphqlRequests, graphqlRequestSeconds } from './request-metrics';
-import { flushTelemetry, initTelemetry, nameRequestSpan, startServerRequest, type ServerRequest } from './telemetry';
+import { flushTelemetry, initTelemetry, nameRequestSpan, startServerRequest, type ServerRequest, type TelemetryConfig } from './telemetry';
 
 /** Process-wide: tracing when configured, process metrics. Called by every server at start. */
-export function initObservability(service: string): void {
-  initTelemetry(service);
+export function initObservability(service: string, telemetry: TelemetryConfig): void {
+  initTelemetry(service, telemetry);
   collectProcessMetrics();
 }
 

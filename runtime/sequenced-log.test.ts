@@ -1,12 +1,12 @@
 import { isolateDatabases } from '../tests/support/database';
-import { connectMongo, type MongoHandle } from './mongo';
+import { connectMongo, readMongoConfig, type MongoHandle } from './mongo';
 import { SequencedLog } from './sequenced-log';
 
 isolateDatabases();
 let mongo: MongoHandle;
 
 beforeAll(async () => {
-  mongo = await connectMongo();
+  mongo = await connectMongo(readMongoConfig());
 });
 afterAll(async () => {
   await mongo.close();

@@ -7,10 +7,10 @@ import { join } from 'node:path';
  */
 function runWithStop(stopMs: number | 'never', graceMs: number): Promise<{ code: number | null; output: string }> {
   const script = `
-    const { stopOnTerminationSignals } = require('./runtime/shutdown');
+    const { readShutdownConfig, stopOnTerminationSignals } = require('./runtime/shutdown');
     const log = { info: (o, m) => console.log(m), error: (o, m) => console.log(m) };
     let calls = 0;
-    stopOnTerminationSignals(() => { calls++; console.log('stopping ' + calls); return ${stopMs === 'never' ? 'new Promise(() => {})' : `new Promise((r) => setTimeout(r, ${stopMs}))`}; }, log);
+    stopOnTerminationSignals(() => { calls++; console.log('stopping ' + calls); return ${stopMs === 'never' ? 'new Promise(() => {})' : `new Promise((r) => setTimeout(r, ${stopMs}))`}; }, log, readShutdownConfig());
     setInterval(() => {}, 1000);
     console.log('ready');`;
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), env: { ...process.env, SHUTDOWN_GRACE_MS: String(graceMs) }, stdio: ['ignore', 'pipe', 'inherit'] });

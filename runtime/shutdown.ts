@@ -24,7 +24,7 @@ export function readShutdownConfig(): ShutdownConfig {
  * Runs `stop` on the first SIGTERM or SIGINT and exits 0 when it is done, or 1 when it
  * fails or outlasts the grace period; a second signal changes nothing.
  */
-export function stopOnTerminationSignals(stop: () => Promise<void>, log: Logger, config: ShutdownConfig = readShutdownConfig()): void {
+export function stopOnTerminationSignals(stop: () => Promise<void>, log: Logger, config: ShutdownConfig): void {
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;

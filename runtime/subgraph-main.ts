@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { subgraphPort, type SubgraphName } from './config';
 import { createLogger } from './logger';
-import { stopOnTerminationSignals } from './shutdown';
-import { connectMongo, type MongoHandle } from './mongo';
+import { readShutdownConfig, stopOnTerminationSignals } from './shutdown';
+import { connectMongo, readMongoConfig, type MongoHandle } from './mongo';
 import { publishSchemaOnStart } from '../schema/registry/publish-on-start';
 import { startSubgraphServer, type RunningSubgraph, type SubgraphDefinition } from './subgraph-server';
 
@@ -25,7 +25,7 @@ export async function startSubgraph<TContext extends object>(
   options: { port?: number; mongoUri?: string; requireSignature?: boolean } = {},
 ): Promise<StartedSubgraph> {
   const log = createLogger(module.name);
-  const mongo = await connectMongo(options.mongoUri);
+  const mongo = await connectMongo(readMongoConfig(options.mongoUri));
   const { definition: declared, close } = await module.setup(mongo, log);
   // The SDL it serves is first published to the schema registry (schema/registry).
   const definition = await publishSchemaOnStart(declared, mongo, log);
@@ -52,7 +52,7 @@ export function runSubgraphProcess<TContext extends object>(module: SubgraphModu
   startSubgraph(module).then(
     (running) => {
       log.info({ url: running.url }, `${module.name} subgraph ready`);
-      stopOnTerminationSignals(() => running.stop(), log);
+      stopOnTerminationSignals(() => running.stop(), log, readShutdownConfig());
     },
     (error: unknown) => {
       log.fatal({ err: error }, `${module.name} failed to start`);

@@ -21,6 +21,7 @@ import { registerDbMetrics, metricsHandler } from './metrics';
 import { readShutdownConfig } from './shutdown';
 import type { MongoHandle } from './mongo';
 import { initObservability, observabilityPlugin, traceRequests } from './observability';
+import { readTelemetryConfig } from './telemetry';
 import { readinessHandler, type ReadinessCheck } from './readiness';
 
 /** Largest request a subgraph accepts (entity batches from the gateway can be large). */
@@ -109,11 +110,11 @@ export async function startSubgraphServer<TContext extends object>(
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
   const log = options.log ?? createLogger(definition.name);
-  initObservability(definition.name);
+  initObservability(definition.name, readTelemetryConfig());
   const secret = internalSigningSecret();
   const requireSignature = options.requireSignature ?? true;
   const schema = buildSubgraphSchema({ typeDefs: loadTypeDefs(definition.schemaPath), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
-  registerDbMetrics(options.mongo.client, definition.name, log);
+  registerDbMetrics(options.mongo.client, definition.name, log, options.mongo.config.slowCommandMs);
 
   const app = express();
   app.disable('x-powered-by');

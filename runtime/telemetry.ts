@@ -35,7 +35,7 @@ const tracer = () => trace.getTracer('paygraph');
  * requests only carry a trace id for logs and the traceparent header. @apollo/gateway's
  * own spans (plan, fetch) join the same provider.
  */
-export function initTelemetry(service: string, config: TelemetryConfig = readTelemetryConfig()): boolean {
+export function initTelemetry(service: string, config: TelemetryConfig): boolean {
   if (provider) return true;
   const url = config.tracesEndpoint ?? (config.endpoint ? `${config.endpoint.replace(/\/$/, '')}/v1/traces` : undefined);
   if (!url) return false;

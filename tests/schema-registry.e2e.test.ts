@@ -70,7 +70,7 @@ const reviewedByQuery = (customerId: string) => stack.graphql('query($id: ID!) {
 
 beforeAll(async () => {
   stack = await startTestStack({ COMPLIANCE_SCHEMA_PATH: compliancePath, SUPERGRAPH_POLL_MS: '100', SCHEMA_USAGE_FLUSH_MS: '100' });
-  mongo = await connectMongo(stack.mongoUri, { monitorCommands: false });
+  mongo = await connectMongo({ uri: stack.mongoUri, dbPrefix: stack.dbPrefix, idReads: 'auto', slowCommandMs: 0 }, { monitorCommands: false });
   store = new RegistryStore(mongo.client.db(`${stack.dbPrefix}gateway`));
   // The four subgraphs published on start: version 1 is the repository's graph.
   await eventually(readyz, (r) => r.supergraph.version === 1, 'the gateway to serve registry version 1');

@@ -20,6 +20,7 @@ export interface ResilienceConfig {
   breakerOpenMs: number;
 }
 
+/** GatewayConfig.resilience: read by readGatewayConfig, at start, and nowhere else. */
 export function readResilienceConfig(): ResilienceConfig {
   const subgraphTimeoutMs: Partial<Record<SubgraphName, number>> = {};
   for (const name of SUBGRAPH_NAMES) {

@@ -22,6 +22,7 @@ export interface SubscriptionConfig {
   upstreamIdleMs: number;
 }
 
+/** GatewayConfig.subscriptions: read by readGatewayConfig, at start, and nowhere else. */
 export function readSubscriptionConfig(): SubscriptionConfig {
   return {
     maxSubscriptionsPerConnection: envInt('SUBSCRIPTIONS_PER_CONNECTION', 25, { min: 1, max: 10_000 }),

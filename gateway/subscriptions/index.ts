@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import { createLogger, type Logger } from '../../runtime/logger';
 import type { IdentityVerifier } from '../auth';
-import { readSubscriptionConfig, type SubscriptionConfig } from './config';
+import type { SubscriptionConfig } from './config';
 import { SubscriptionFanOut } from './fan-out';
 import type { FederatedGraph } from './graph';
 import { registerSubscriptionMetrics } from './metrics';
@@ -19,11 +19,11 @@ export interface SubscriptionServerOptions {
   /** The graph the gateway serves (gateway/loaded-graph.ts), or one built another way. */
   graph: FederatedGraph;
   verifyIdentity: IdentityVerifier;
-  /** Secret that signs upstream connection_init (runtime/config internalSigningSecret()). */
+  /** Secret that signs upstream connection_init (GatewayConfig.signingSecret). */
   signingSecret: string;
   formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  /** Defaults to readSubscriptionConfig() (environment). */
-  config?: SubscriptionConfig;
+  /** Limits, buffers and timers (GatewayConfig.subscriptions). */
+  config: SubscriptionConfig;
   log?: Logger;
   /** Largest accepted WebSocket message in bytes. Default 100000. */
   maxPayloadBytes?: number;
@@ -43,8 +43,7 @@ export interface SubscriptionServer {
 /** Federated subscriptions on the gateway's `/graphql` path over graphql-ws. */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const log = options.log ?? createLogger('gateway-subscriptions');
-  const config = options.config ?? readSubscriptionConfig();
-  const { graph } = options;
+  const { config, graph } = options;
   const upstreams = new UpstreamSubscriptions({ signingSecret: options.signingSecret, idleMs: config.upstreamIdleMs, log });
   const fanOut = new SubscriptionFanOut(upstreams, log);
   const protocol = new SubscriptionProtocol({ graph, verifyIdentity: options.verifyIdentity, fanOut, config, log, formatError: options.formatError, limits: options.limits, onOperation: options.onOperation });

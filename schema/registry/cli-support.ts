@@ -1,5 +1,5 @@
 import { envOptional } from '../../runtime/config';
-import { connectMongo, databaseName, type MongoHandle } from '../../runtime/mongo';
+import { connectMongo, readMongoConfig, type MongoHandle } from '../../runtime/mongo';
 import { RegistryStore } from './store';
 
 export interface CliRegistry {
@@ -18,15 +18,16 @@ export async function openRegistryForCli(): Promise<CliRegistry | { unavailable:
   if (!uri) {
     return { unavailable: 'MONGODB_URI is not set, so there is no registry to read (set it to the database the gateway uses; `npm start` prints it)' };
   }
+  const config = readMongoConfig();
   let mongo: MongoHandle;
   try {
-    mongo = await connectMongo(uri, { monitorCommands: false });
+    mongo = await connectMongo(config, { monitorCommands: false });
   } catch (error) {
     return { unavailable: `the registry database at MONGODB_URI is unreachable: ${error instanceof Error ? error.message : String(error)}` };
   }
   return {
     store: new RegistryStore(mongo.database('gateway')),
-    where: `${uri.replace(/\/\/[^@/]*@/, '//')} database ${databaseName('gateway')}`,
+    where: `${uri.replace(/\/\/[^@/]*@/, '//')} database ${mongo.database('gateway').databaseName}`,
     close: () => mongo.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../runtime/config';
-import { connectMongo, type MongoHandle } from '../../runtime/mongo';
+import { connectMongo, readMongoConfig, type MongoHandle } from '../../runtime/mongo';
 import { isolateDatabases } from '../../tests/support/database';
 import { subgraphSchemaPath } from '../subgraphs';
 import { publishSubgraph } from './publish';
@@ -13,7 +13,7 @@ let store: RegistryStore;
 const sdlOf = (name: SubgraphName) => readFileSync(subgraphSchemaPath(name), 'utf8');
 
 beforeAll(async () => {
-  mongo = await connectMongo();
+  mongo = await connectMongo(readMongoConfig());
   store = new RegistryStore(mongo.database('gateway'));
 });
 afterAll(async () => {
