@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { internalSigningSecret, SUBGRAPH_NAMES, type SubgraphName } from '../runtime/config';
 import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
 import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
@@ -13,23 +13,26 @@ import { launchStack, waitForUrl, type RunningStack } from '../scripts/stack';
 import { perRequest as cpuPerRequest, snapshot, type CpuSnapshot } from './gateways/cpu';
 import { benchSignature, withSubgraphUrls } from './gateways/identity';
 import { runLoad, type LoadRequest, type LoadResult } from './gateways/load';
-import { formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
+import { assertRustQueryPlan } from './gateways/query-plan';
+import { cellRatios, formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
 import { DEFAULT_VOLUME, pickRandom, seedVolume, type SeededVolume } from './volume-seed';
 
 /**
- * `npm run bench`: our gateway beside plain Apollo Gateway and Hive Gateway, in front of the
+ * `npm run bench`: our gateway beside plain Apollo Gateway and Hive Gateway (with its own
+ * JavaScript runtime, and with the Rust query planner of Hive Router), in front of the
  * same four subgraph processes on the same seeded volume, and the subgraph itself where an
  * operation needs only one. Every target runs in its own process; rates measured side by side
  * in one run are compared as ratios (the machine is shared, absolute figures are noisy).
  * Prints a table and writes JSON and a PNG chart under bench/results/. Asserts nothing.
  */
-const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, proxy: 4330, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
+const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, proxy: 4330, hiveRouter: 4340, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
 const DB_PREFIX = 'paygraph_bench_';
 const CLIENTS = [1, 20, 100];
 const WARM_UP_SECONDS = 3;
 
 /** `proxy` (opt-in: --targets): a bare forwarding proxy in front of the subgraph, the floor of one hop. */
-type TargetName = 'paygraph' | 'apollo' | 'hive' | 'proxy' | 'direct';
+type TargetName = 'paygraph' | 'apollo' | 'hive' | 'hive-router' | 'proxy' | 'direct';
+const TARGETS: TargetName[] = ['paygraph', 'apollo', 'hive', 'hive-router', 'proxy', 'direct'];
 /** Targets that serve only operations one subgraph answers. */
 const SINGLE_SUBGRAPH: TargetName[] = ['proxy', 'direct'];
 
@@ -186,6 +189,26 @@ async function commandsPerRequest(stack: RunningStack, url: string, next: () => 
   return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, (after[name] - before[name]) / samples]));
 }
 
+/**
+ * One same read through every gateway target, its `data` and error count compared: a gateway
+ * that answered otherwise would not be doing the same work. A difference is printed, not thrown.
+ */
+async function compareAnswers(operation: string, targets: TargetName[], url: (t: TargetName) => string, request: (t: TargetName) => LoadRequest): Promise<void> {
+  if (targets.length < 2) return;
+  const { body } = request(targets[0]);
+  const answers = await Promise.all(
+    targets.map(async (t) => {
+      // Each target's own headers (ours needs a token), over the one body.
+      const response = await fetch(url(t), { method: 'POST', headers: { 'content-type': 'application/json', ...request(t).headers }, body });
+      const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
+      return { target: t, data: answer.data ?? null, errors: answer.errors?.length ?? 0 };
+    }),
+  );
+  const differing = answers.filter((a) => !isDeepStrictEqual(a.data, answers[0].data) || a.errors !== answers[0].errors);
+  if (differing.length === 0) console.log(`answers: ${operation} the same through ${targets.join(', ')}${answers[0].errors ? ` (each with ${answers[0].errors} errors)` : ''}`);
+  else console.log(`ANSWERS DIFFER: ${operation} through ${differing.map((a) => a.target).join(', ')} is not what ${targets[0]} answered (${JSON.stringify(answers).slice(0, 600)})`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -198,7 +221,7 @@ async function main(): Promise<void> {
       // than a read run lasts, so mutation runs last longer, or few would be answered inside them.
       // (12 s keeps the whole benchmark, with its two read rounds, inside 10 minutes.)
       'mutation-seconds': { type: 'string', default: '12' },
-      targets: { type: 'string', default: 'paygraph,apollo,hive,direct' },
+      targets: { type: 'string', default: 'paygraph,apollo,hive,hive-router,direct' },
       profile: { type: 'boolean', default: false },
       // Rounds per read cell, alternating the order of the targets (see the loop below).
       rounds: { type: 'string', default: '2' },
@@ -215,7 +238,7 @@ async function main(): Promise<void> {
   const wantedOps = new Set(values.operations!.split(','));
   const wantedTargets = new Set(values.targets!.split(','));
   const started = Date.now();
-  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, PORTS.proxy, ...Object.values(PORTS.subgraphs)]);
+  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, PORTS.hiveRouter, PORTS.proxy, ...Object.values(PORTS.subgraphs)]);
   const resultsDir = join(__dirname, 'results');
   // --profile: every server process writes a V8 CPU profile on exit (bench/gateways/profile-top.ts reads them).
   const profileDir = join(resultsDir, 'profiles');
@@ -268,6 +291,13 @@ async function main(): Promise<void> {
     if (wantedTargets.has('apollo')) pids.apollo = children[children.length - 1].pid;
     if (wantedTargets.has('hive')) children.push(await startGatewayProcess('hive-gateway.ts', PORTS.hive, supergraphPath, processEnv));
     if (wantedTargets.has('hive')) pids.hive = children[children.length - 1].pid;
+    if (wantedTargets.has('hive-router')) {
+      children.push(await startGatewayProcess('hive-router-gateway.ts', PORTS.hiveRouter, supergraphPath, processEnv));
+      pids['hive-router'] = children[children.length - 1].pid;
+      // A target that quietly planned in JavaScript would be measured as Hive Gateway again.
+      const planned = await assertRustQueryPlan(`http://127.0.0.1:${PORTS.hiveRouter}/graphql`, JSON.stringify({ query: FAN_OUT, variables: { ids: volume.paymentIds.slice(0, 20) } }));
+      console.log(`hive-router: the fan-out was planned by the Rust query planner (${planned})`);
+    }
     if (wantedTargets.has('proxy')) children.push(await startGatewayProcess('bare-proxy.ts', PORTS.proxy, supergraphPath, { ...processEnv, BENCH_UPSTREAMS: JSON.stringify(urls) }));
     if (wantedTargets.has('proxy')) pids.proxy = children[children.length - 1].pid;
     console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -281,6 +311,7 @@ async function main(): Promise<void> {
       paygraph: stack.gatewayUrl,
       apollo: `http://127.0.0.1:${PORTS.apollo}/graphql`,
       hive: `http://127.0.0.1:${PORTS.hive}/graphql`,
+      'hive-router': `http://127.0.0.1:${PORTS.hiveRouter}/graphql`,
     };
     const report: BenchReport = {
       startedAt: new Date(started).toISOString(),
@@ -294,7 +325,7 @@ async function main(): Promise<void> {
     };
     const runId = randomUUID().slice(0, 8);
     for (const op of operations(volume, runId).filter((o) => wantedOps.has(o.name))) {
-      const targets = (['paygraph', 'apollo', 'hive', 'proxy', 'direct'] as TargetName[]).filter((t) => wantedTargets.has(t) && (!SINGLE_SUBGRAPH.includes(t) || op.direct));
+      const targets = TARGETS.filter((t) => wantedTargets.has(t) && (!SINGLE_SUBGRAPH.includes(t) || op.direct));
       const targetUrl = (t: TargetName) => (t === 'direct' ? stack!.subgraphUrls[op.direct!] : t === 'proxy' ? `http://127.0.0.1:${PORTS.proxy}/${op.direct}/graphql` : gatewayUrls[t]);
       const request = (t: TargetName): LoadRequest => {
         const body = op.body();
@@ -303,6 +334,7 @@ async function main(): Promise<void> {
         if (SINGLE_SUBGRAPH.includes(t)) return { body, headers: benchSignature(secret, stack!.subgraphUrls[op.direct!], body) };
         return { body, headers: {} };
       };
+      if (op.name !== 'createPayment') await compareAnswers(op.name, targets.filter((t) => !SINGLE_SUBGRAPH.includes(t)), targetUrl, request);
       // The exact count of database commands, then a warm-up under load, the same for every target
       // (query plans, JIT, connection pools): otherwise the first measured run pays for it.
       const perRequest = new Map<TargetName, Record<string, number>>();
@@ -339,12 +371,17 @@ async function main(): Promise<void> {
         }
       }
     }
+    report.ratios = cellRatios(report);
     console.log(`\n${formatTable(report)}\n`);
     for (const m of report.measurements.filter((x) => x.target === 'paygraph')) {
       const hive = ratio(report, m, 'hive');
+      const hiveRouter = ratio(report, m, 'hive-router');
       const direct = ratio(report, m, 'direct');
-      if (m.operation === 'fan-out' && hive !== null) console.log(`target: fan-out at ${m.clients} clients, ours/hive = ${hive.toFixed(2)} (want >= 1.20)`);
-      if (m.operation === 'lookup' && direct !== null) console.log(`target: lookup at ${m.clients} clients, ours/direct = ${direct.toFixed(2)} (want >= 0.80)`);
+      // The Rust planner's figure sits beside the target's for reading; the target stays ours / hive.
+      const besideHive = hiveRouter === null ? '' : `, ours/hive-router = ${hiveRouter.toFixed(2)}`;
+      if (m.operation === 'fan-out' && hive !== null) console.log(`target: fan-out at ${m.clients} clients, ours/hive = ${hive.toFixed(2)} (want >= 1.20)${besideHive}`);
+      else if (m.operation === 'fan-out' && hiveRouter !== null) console.log(`fan-out at ${m.clients} clients${besideHive}`);
+      if (m.operation === 'lookup' && direct !== null) console.log(`target: lookup at ${m.clients} clients, ours/direct = ${direct.toFixed(2)} (want >= 0.80)${besideHive}`);
     }
     // One caller is the headline run; a run with many callers is kept beside it, not over it.
     const paths = await writeReport(report, resultsDir, callers === 1 ? 'gateways' : `gateways-callers-${callers}`);

@@ -27,6 +27,15 @@ export interface BenchReport {
   /** createPayment runs last longer (see --mutation-seconds). */
   mutationSecondsPerRun: number;
   measurements: Measurement[];
+  /** Our gateway's rate over each other target's, per cell: derived from `measurements`, written for readers of the JSON. */
+  ratios?: CellRatios[];
+}
+
+/** One cell's ratios, ours / the target (absent when that target did not run the cell). */
+export interface CellRatios {
+  operation: string;
+  clients: number;
+  oursOver: Record<string, number>;
 }
 
 /** This target's rate over another's at the same operation and client count (null when absent). */
@@ -35,10 +44,23 @@ export function ratio(report: BenchReport, m: Measurement, other: string): numbe
   return base && base.requestsPerSecond > 0 ? m.requestsPerSecond / base.requestsPerSecond : null;
 }
 
+export function cellRatios(report: BenchReport): CellRatios[] {
+  return report.measurements
+    .filter((m) => m.target === 'paygraph')
+    .map((m) => {
+      const oursOver: Record<string, number> = {};
+      for (const other of report.measurements.filter((x) => x.operation === m.operation && x.clients === m.clients && x.target !== 'paygraph')) {
+        const r = ratio(report, m, other.target);
+        if (r !== null) oursOver[other.target] = Number(r.toFixed(3));
+      }
+      return { operation: m.operation, clients: m.clients, oursOver };
+    });
+}
+
 const fmt = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
 
 export function formatTable(report: BenchReport): string {
-  const header = ['operation', 'clients', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'x hive', 'x direct', 'cpu ms/op: db+subgraphs+gateway', 'db cmds/op'];
+  const header = ['operation', 'clients', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'x hive', 'x hive-router', 'x direct', 'cpu ms/op: db+subgraphs+gateway', 'db cmds/op'];
   const subgraphs = ['accounts', 'payments', 'risk', 'compliance'];
   const cpu = (m: Measurement) => {
     const c = m.cpuMsPerRequest;
@@ -49,15 +71,15 @@ export function formatTable(report: BenchReport): string {
   const rows = report.measurements.map((m) => [
     m.operation, String(m.clients), m.target, fmt(m.requestsPerSecond, 1), fmt(m.p50Ms, 0), fmt(m.p99Ms, 0),
     m.completed === 0 ? `${m.errors} (none answered)` : String(m.errors),
-    fmt(ratio(report, m, 'hive')), fmt(ratio(report, m, 'direct')), cpu(m),
+    fmt(ratio(report, m, 'hive')), fmt(ratio(report, m, 'hive-router')), fmt(ratio(report, m, 'direct')), cpu(m),
     Object.entries(m.dbCommandsPerRequest).filter(([, n]) => n > 0.05).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(', ') || '0',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 || i === 10 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 || i === header.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const COLOURS: Record<string, string> = { paygraph: '#1f77b4', apollo: '#ff7f0e', hive: '#2ca02c', proxy: '#bcbd22', direct: '#7f7f7f' };
+const COLOURS: Record<string, string> = { paygraph: '#1f77b4', apollo: '#ff7f0e', hive: '#2ca02c', 'hive-router': '#98df8a', proxy: '#bcbd22', direct: '#7f7f7f' };
 
 /** Grouped bars of req/s per operation and client count, one bar per target, as SVG. */
 export function chartSvg(report: BenchReport): string {
