@@ -1,46 +1,138 @@
-import { KeyedMutex } from './keyed-mutex';
 import { isDuplicateKeyError } from './mongo';
 
 /**
  * Appends to a log whose records carry a gap-free `sequence` under a unique index (the
- * payment event log, the audit chain). Without transactions the unique index is the lock:
- * a writer that loses the race for a sequence re-reads the tail and tries again.
+ * payment event log, the audit chain), by group commit: every record appended while a batch
+ * is being written waits and goes in the next one, as one ordered insert. A caller is answered
+ * when the batch holding its records is acknowledged.
  *
- * Inside one process, appends queue on a mutex and the tail is remembered, so the common
- * case is one insert with no read and no collision; only writers in other processes can
- * collide, and then the remembered tail is dropped and read again.
+ * Without transactions the unique index is the lock. An ordered insert writes a prefix and
+ * stops at the first failure, so a batch never leaves a gap: on a collision the records before
+ * it stand, the ones already in the log (a re-append) are taken as they are, and the rest are
+ * sealed again after the tail another process wrote. Inside one process the tail is remembered,
+ * so the common case is one insert for the whole batch and no read.
  */
-export class SequencedLog<Tail extends { sequence: number }> {
-  private readonly mutex = new KeyedMutex();
-  private tail: Tail | null | undefined;
+export interface LogRecord {
+  readonly _id: string;
+  readonly sequence: number;
+}
+
+export interface SequencedLogStore<R extends LogRecord, D extends { readonly _id: string }> {
+  /** The record with the highest sequence, or null for an empty log (read once, when first needed). */
+  readTail(): Promise<R | null>;
+  /** Records with a sequence above `sequence`, in any order: how a writer learns what others appended. */
+  readAfter(sequence: number): Promise<R[]>;
+  /** The records already in the log under these ids. */
+  readByIds(ids: string[]): Promise<R[]>;
+  /** The record `draft` becomes when it follows `previous`: sequence previous + 1, and whatever chains them. */
+  seal(draft: D, previous: R | null): R;
+  /** Inserts in order, stopping at the first failure (an ordered insertMany). */
+  insertOrdered(records: R[]): Promise<void>;
+}
+
+interface Waiter<R, D> {
+  drafts: D[];
+  resolve(records: R[]): void;
+  reject(error: unknown): void;
+}
+
+export interface SequencedLogOptions {
+  /** Most records in one insert; more wait for the next. Default 256. */
+  maxBatch?: number;
+  /** Collisions with other writers tolerated for one batch before its callers get the error. Default 200. */
+  maxAttempts?: number;
+  /** Called with the size of each batch written (metrics). */
+  onBatch?: (records: number) => void;
+}
+
+/** How many records an ordered insert wrote before the error it failed with. */
+function writtenBefore(error: unknown): number {
+  const { writeErrors, result } = error as { writeErrors?: { index?: number }[] | { index?: number }; result?: { insertedCount?: number } };
+  const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
+  return first?.index ?? result?.insertedCount ?? 0;
+}
+
+export class SequencedLog<R extends LogRecord, D extends { readonly _id: string }> {
+  private tail: R | null | undefined;
+  private queue: Waiter<R, D>[] = [];
+  private writing = false;
+  private readonly maxBatch: number;
+  private readonly maxAttempts: number;
 
   constructor(
-    /** Reads the record with the highest sequence (null for an empty log). */
-    private readonly readTail: () => Promise<Tail | null>,
-    private readonly maxAttempts = 200,
-  ) {}
+    private readonly store: SequencedLogStore<R, D>,
+    private readonly options: SequencedLogOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.maxAttempts = options.maxAttempts ?? 200;
+  }
 
-  /**
-   * `attempt` gets the current tail and inserts the next record, returning what to remember as
-   * the new tail and the result. It may return `{ existing }` when the record is already there
-   * (an idempotent re-append), which leaves the tail alone.
-   */
-  append<R>(attempt: (tail: Tail | null) => Promise<{ inserted: Tail; result: R } | { existing: R }>): Promise<R> {
-    return this.mutex.run('log', async () => {
-      for (let tries = 0; ; tries++) {
-        if (this.tail === undefined) this.tail = await this.readTail();
-        try {
-          const outcome = await attempt(this.tail);
-          if ('existing' in outcome) return outcome.existing;
-          this.tail = outcome.inserted;
-          return outcome.result;
-        } catch (error) {
-          if (!isDuplicateKeyError(error) || tries >= this.maxAttempts) throw error;
-          // Another process appended: forget the tail, back off a little, read it again.
-          this.tail = undefined;
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, tries + 1)));
-        }
+  /** Appends the drafts in order (each id once: a draft already in the log comes back as it is there). */
+  append(drafts: D[]): Promise<R[]> {
+    if (drafts.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ drafts, resolve, reject });
+      // Callers of the same turn join one batch; while one is written, the next gathers.
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.writeBatches());
       }
     });
+  }
+
+  private async writeBatches(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Waiter<R, D>[] = [];
+      let size = 0;
+      while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0].drafts.length <= this.maxBatch)) {
+        const waiter = this.queue.shift()!;
+        batch.push(waiter);
+        size += waiter.drafts.length;
+      }
+      try {
+        const written = await this.write(batch.flatMap((waiter) => waiter.drafts));
+        for (const waiter of batch) waiter.resolve(waiter.drafts.map((draft) => written.get(draft._id)!));
+      } catch (error) {
+        this.tail = undefined;
+        for (const waiter of batch) waiter.reject(error);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** Writes the drafts as one ordered insert (more after collisions): each id's record. */
+  private async write(drafts: D[]): Promise<Map<string, R>> {
+    const records = new Map<string, R>();
+    const ids = new Set<string>();
+    let remaining = drafts.filter((draft) => !ids.has(draft._id) && ids.add(draft._id));
+    for (let attempt = 0; remaining.length > 0; attempt++) {
+      if (this.tail === undefined) this.tail = await this.store.readTail();
+      const sealed: R[] = [];
+      for (const draft of remaining) sealed.push(this.store.seal(draft, sealed.at(-1) ?? this.tail));
+      try {
+        await this.store.insertOrdered(sealed);
+        for (const record of sealed) records.set(record._id, record);
+        this.tail = sealed.at(-1)!;
+        this.options.onBatch?.(sealed.length);
+        return records;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= this.maxAttempts) throw error;
+        const written = writtenBefore(error);
+        for (const record of sealed.slice(0, written)) records.set(record._id, record);
+        if (written > 0) this.tail = sealed[written - 1];
+        if (written > 0) this.options.onBatch?.(written);
+        const rest = remaining.slice(written);
+        // Records some earlier attempt (or process) appended are answered as they are.
+        const existing = await this.store.readByIds(rest.map((draft) => draft._id));
+        for (const record of existing) records.set(record._id, record);
+        remaining = rest.filter((draft) => !records.has(draft._id));
+        // Another process took the next sequence: continue after what it wrote.
+        const newer = await this.store.readAfter(this.tail?.sequence ?? 0);
+        if (newer.length > 0) this.tail = newer.reduce((last, record) => (record.sequence > last.sequence ? record : last));
+        else if (existing.length === 0) throw error; // a collision on something else than the sequence or the id
+        if (remaining.length > 0 && newer.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, attempt + 1)));
+      }
+    }
+    return records;
   }
 }

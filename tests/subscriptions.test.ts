@@ -359,7 +359,8 @@ describe('across instances (Redis)', () => {
       const events = (await subscription.waitForEvents(3)).map((e) => e.paymentStatusChanged);
       expect(events.map((e) => [e.previousStatus, e.status])).toEqual(LIFECYCLE);
       for (const event of events) expectFullyResolved(event, payment.id);
-      expect(notices.filter((n) => n.paymentId === payment.id).length).toBeGreaterThanOrEqual(3);
+      // One notice per append of events (a payment settled at once appends its three together): it wakes, the log answers.
+      expect(notices.filter((n) => n.paymentId === payment.id).length).toBeGreaterThanOrEqual(1);
       subscription.stop();
       await client.dispose();
     } finally {

@@ -59,6 +59,9 @@ export interface AuditRecord extends ChainRecord {
   key: string;
 }
 
+/** An audit record before it takes its place in the chain. */
+type AuditDraft = Pick<AuditRecord, '_id' | 'key' | 'kind' | 'data' | 'at'>;
+
 /** The only code touching compliance's collections; indexes are declared in ensureIndexes. */
 /**
  * Records looked up by a natural key carry an id derived from it, so the lookup is a point
@@ -81,7 +84,7 @@ export class ComplianceRepository {
   private readonly state: Collection<{ _id: string; cursor: string | null; updatedAt: Date }>;
 
   /** The audit chain's appender: one gap-free sequence, each record linked to the previous hash. */
-  private readonly auditLog: SequencedLog<{ sequence: number; hash: string }>;
+  private readonly auditLog: SequencedLog<AuditRecord, AuditDraft>;
 
   constructor(db: Db) {
     this.profiles = db.collection('kyc_profiles');
@@ -90,7 +93,17 @@ export class ComplianceRepository {
     this.cases = db.collection('aml_cases');
     this.audit = db.collection('audit_log');
     this.state = db.collection('audit_state');
-    this.auditLog = new SequencedLog(() => this.audit.find({}, { projection: { sequence: 1, hash: 1 } }).sort({ sequence: -1 }).limit(1).next());
+    const audit = this.audit;
+    this.auditLog = new SequencedLog<AuditRecord, AuditDraft>({
+      readTail: () => audit.find({}).sort({ sequence: -1 }).limit(1).next(),
+      readAfter: (sequence) => audit.find({ sequence: { $gt: sequence } }).toArray(),
+      readByIds: (ids) => audit.find({ _id: { $in: ids } }).toArray(),
+      seal: ({ _id, key, kind, data, at }, last) => {
+        const fields = { sequence: (last?.sequence ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH, kind, data, at };
+        return { _id, key, ...fields, hash: hashRecord(fields) };
+      },
+      insertOrdered: async (records) => void (await audit.insertMany(records, { ordered: true })),
+    });
   }
 
   async ensureIndexes(): Promise<void> {
@@ -204,16 +217,15 @@ export class ComplianceRepository {
    * the lock across processes (see SequencedLog); the previous record's hash links the chain.
    */
   async appendAudit(key: string, kind: string, data: unknown, at = new Date()): Promise<AuditRecord> {
-    const plain = toAuditData(data);
-    return this.auditLog.append<AuditRecord>(async (last) => {
-      const _id = auditIdFor(key);
-      const existing = await this.audit.findOne({ _id });
-      if (existing) return { existing };
-      const fields = { sequence: (last?.sequence ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH, kind, data: plain, at };
-      const record: AuditRecord = { _id, key, ...fields, hash: hashRecord(fields) };
-      await this.audit.insertOne(record);
-      return { inserted: record, result: record };
-    });
+    return (await this.appendAudits([{ key, kind, data, at }]))[0];
+  }
+
+  /**
+   * Appends records in order, each once per `key`, sharing one insert with every other append
+   * of the moment (group commit, see SequencedLog).
+   */
+  async appendAudits(entries: { key: string; kind: string; data: unknown; at?: Date }[]): Promise<AuditRecord[]> {
+    return this.auditLog.append(entries.map(({ key, kind, data, at }) => ({ _id: auditIdFor(key), key, kind, data: toAuditData(data), at: at ?? new Date() })));
   }
 
   /** The audit log in sequence order, in batches. */

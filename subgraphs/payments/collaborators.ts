@@ -12,7 +12,6 @@ export interface AccountFacts {
   customerCountry: string;
   currency: string;
   status: 'ACTIVE' | 'FROZEN' | 'CLOSED';
-  balanceMinor: string;
   createdAt: string;
 }
 
@@ -78,7 +77,7 @@ export class GraphCollaborators implements Collaborators {
   async accountFacts(ids: string[]): Promise<(AccountFacts | null)[]> {
     const data = await this.client.request<{ accountFacts: (AccountFacts | null)[] }>(
       'accounts',
-      `query($ids: [ID!]!) { accountFacts(ids: $ids) { id customerId customerName customerCountry currency status balanceMinor createdAt } }`,
+      `query($ids: [ID!]!) { accountFacts(ids: $ids) { id customerId customerName customerCountry currency status createdAt } }`,
       { ids },
     );
     return data.accountFacts;

@@ -41,14 +41,14 @@ export class PaymentService {
     requireScope(identity, 'payments:write');
     const request = validateCreatePayment(input);
     const fingerprint = paymentFingerprint(request);
-    const known = await this.repository.findKey(identity.subject, 'createPayment', request.idempotencyKey);
+    const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
+    // The key and the accounts are looked up at once: a replay wastes the account read, a new payment waits for one round trip.
+    const [known, [source, destination]] = await Promise.all([this.repository.findKey(identity.subject, 'createPayment', request.idempotencyKey), this.collaborators.accountFacts(ids)]);
     if (known) {
       assertSameRequest(known.fingerprint, fingerprint, request.idempotencyKey);
       if (await this.repository.findPayment(known.paymentId)) return this.driveQuietly(known.paymentId);
     }
 
-    const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
-    const [source, destination] = await this.collaborators.accountFacts(ids);
     if (!source || !canSeeCustomer(identity, source.customerId)) throw notFound('account', request.sourceAccountId);
     if (source.status !== 'ACTIVE') throw badInput(`the source account is ${source.status}`, { field: 'sourceAccountId' });
     if (request.currency !== source.currency) {
@@ -74,6 +74,7 @@ export class PaymentService {
       version: 0,
       lastChange: { number: 1, status: S.PENDING, previousStatus: null, at: now },
       eventPending: true,
+      eventsDue: [{ number: 1, status: S.PENDING, previousStatus: null, at: now }],
       createdBy: identity.subject,
       idempotencyKey: request.idempotencyKey,
       sourceAccountId: request.sourceAccountId,
@@ -104,8 +105,8 @@ export class PaymentService {
       failureReason: null,
       refundedMinor: 0n,
       refunds: [],
-      leaseOwner: null,
-      leaseUntil: null,
+      // Inserted leased to this process, which drives it on at once.
+      ...this.saga.newLease(now),
       createdAt: now,
       updatedAt: now,
     };
@@ -122,17 +123,18 @@ export class PaymentService {
       assertSameRequest(claim.existing.fingerprint, fingerprint, request.idempotencyKey);
       doc._id = claim.existing.paymentId;
     }
+    // Inserted here (also for a key whose payment a crashed request never inserted): driven on from memory.
     if (await this.repository.insertPayment(doc)) {
       countStatusChange(doc.status);
-      await this.saga.ensureEvent(doc);
+      return this.driveQuietly(doc._id, doc);
     }
     return this.driveQuietly(doc._id);
   }
 
-  /** Drives the saga; a collaborator outage leaves the payment where it is, to be resumed. */
-  private async driveQuietly(id: string): Promise<PaymentDoc> {
+  /** Drives the saga (a payment just inserted, or one read first); a collaborator outage leaves the payment where it is, to be resumed. */
+  private async driveQuietly(id: string, inserted?: PaymentDoc): Promise<PaymentDoc> {
     try {
-      return await this.saga.drive(id);
+      return await (inserted ? this.saga.driveNew(inserted) : this.saga.drive(id));
     } catch (error) {
       this.log.error({ err: error, paymentId: id }, 'payment saga stopped; it will be resumed');
       const p = await this.repository.findPayment(id);

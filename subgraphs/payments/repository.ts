@@ -35,8 +35,13 @@ export interface PaymentDoc {
   /** Bumped by every update: the compare-and-set guard. */
   version: number;
   lastChange: StatusChange;
-  /** True while the event of `lastChange` may not be in the log yet. */
+  /** True while the events of some status changes (`eventsDue`) may not be in the log yet. */
   eventPending: boolean;
+  /**
+   * The status changes whose events may not be in the log yet, oldest first: a unit of work
+   * appends them once, at its end (absent on documents written before: `lastChange` then).
+   */
+  eventsDue?: StatusChange[];
   createdBy: string;
   idempotencyKey: string;
   sourceAccountId: string;
@@ -88,6 +93,9 @@ export interface PaymentEventDoc {
   accountIds: string[];
   customerIds: string[];
 }
+
+/** An event before it takes its place in the log. */
+type EventDraft = Omit<PaymentEventDoc, 'sequence'>;
 
 export interface IdempotencyDoc {
   _id: string;
@@ -143,13 +151,20 @@ export class PaymentsRepository {
   readonly events: Collection<PaymentEventDoc>;
   readonly keys: Collection<IdempotencyDoc>;
   /** Appends to the event log: one global, gap-free sequence orders every payment's events. */
-  private readonly eventLog: SequencedLog<{ sequence: number }>;
+  private readonly eventLog: SequencedLog<PaymentEventDoc, EventDraft>;
 
   constructor(db: Db) {
     this.payments = db.collection<PaymentDoc>('payments');
     this.events = db.collection<PaymentEventDoc>('payment_events');
     this.keys = db.collection<IdempotencyDoc>('idempotency_keys');
-    this.eventLog = new SequencedLog(() => this.lastEvent());
+    const events = this.events;
+    this.eventLog = new SequencedLog<PaymentEventDoc, EventDraft>({
+      readTail: () => events.find({}).sort({ sequence: -1 }).limit(1).next(),
+      readAfter: (sequence) => events.find({ sequence: { $gt: sequence } }).toArray(),
+      readByIds: (ids) => events.find({ _id: { $in: ids } }).toArray(),
+      seal: (draft, last) => ({ ...draft, sequence: (last?.sequence ?? 0) + 1 }),
+      insertOrdered: async (docs) => void (await events.insertMany(docs, { ordered: true })),
+    });
   }
 
   async ensureIndexes(): Promise<void> {
@@ -281,18 +296,16 @@ export class PaymentsRepository {
   // ---- the event log ----
 
   /**
-   * Appends the event of one status change, once. The global sequence is max+1 guarded by a
-   * unique index: a writer can only take n+1 once n is visible, so events become visible in
-   * sequence order and a reader never skips one. On a lost race, re-read and retry.
+   * Appends the events of status changes, in order, each once (an event already in the log
+   * comes back as it is). The global sequence is max+1 guarded by a unique index and written by
+   * ordered inserts shared with every other append of the moment (group commit, SequencedLog):
+   * n+1 is written only once n is, so events become visible in sequence order and a reader
+   * never skips one.
    */
-  async appendEvent(paymentId: string, change: StatusChange, parties: { accountIds: string[]; customerIds: string[] }): Promise<PaymentEventDoc> {
-    const _id = `${paymentId}:${change.number}`;
-    return this.eventLog.append<PaymentEventDoc>(async (tail) => {
-      const existing = await this.events.findOne({ _id });
-      if (existing) return { existing };
-      const doc: PaymentEventDoc = {
-        _id,
-        sequence: (tail?.sequence ?? 0) + 1,
+  async appendEvents(paymentId: string, changes: StatusChange[], parties: { accountIds: string[]; customerIds: string[] }): Promise<PaymentEventDoc[]> {
+    return this.eventLog.append(
+      changes.map((change) => ({
+        _id: `${paymentId}:${change.number}`,
         paymentId,
         number: change.number,
         status: change.status,
@@ -300,10 +313,8 @@ export class PaymentsRepository {
         occurredAt: change.at,
         accountIds: parties.accountIds,
         customerIds: parties.customerIds,
-      };
-      await this.events.insertOne(doc);
-      return { inserted: doc, result: doc };
-    });
+      })),
+    );
   }
 
   async eventsOfPayments(paymentIds: readonly string[]): Promise<PaymentEventDoc[]> {

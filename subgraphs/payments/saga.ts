@@ -39,45 +39,49 @@ export class PaymentSaga {
 
   // ---- status changes and updates (compare-and-set) ----
 
-  /** Applies `set` if nobody changed the payment since `p` was read; null when someone did. */
+  /**
+   * Applies `set` if nobody changed the payment since `p` was read; null when someone did.
+   * The step results `p` carries are written with it (a unit of work keeps them in memory
+   * until its next write: every step is idempotent, so a resumer that never saw them asks again).
+   */
   async update(p: PaymentDoc, set: Partial<PaymentDoc>): Promise<PaymentDoc | null> {
     const now = new Date();
     const lease = p.leaseOwner === this.owner ? { leaseUntil: new Date(now.getTime() + this.config.leaseMs) } : {};
-    const next = { ...set, ...lease, updatedAt: now };
+    const next = { steps: p.steps, ...set, ...lease, updatedAt: now };
     if (!(await this.repository.compareAndSet(p, next))) return null;
     return { ...p, ...next, version: p.version + 1 };
   }
 
   /**
-   * Moves `p` to `to` (INVALID_STATE_TRANSITION if the table forbids it) and appends the
-   * event. Null when someone else moved the payment first.
+   * Moves `p` to `to` (INVALID_STATE_TRANSITION if the table forbids it); its event is due,
+   * appended when the unit of work finishes. Null when someone else moved the payment first.
    */
   async transition(p: PaymentDoc, to: PaymentStatus, set: Partial<PaymentDoc> = {}): Promise<PaymentDoc | null> {
     assertTransition(p.status, to);
-    await this.ensureEvent(p);
     const change = { number: p.lastChange.number + 1, status: to, previousStatus: p.status, at: new Date() };
-    const next = await this.update(p, { ...set, status: to, lastChange: change, eventPending: true });
+    const next = await this.update(p, { ...set, status: to, lastChange: change, eventPending: true, eventsDue: [...eventsDue(p), change] });
     if (!next) return null;
     countStatusChange(to);
-    await this.ensureEvent(next);
     return next;
   }
 
-  /** Makes sure the event of the payment's last status change is in the log (idempotent). */
-  async ensureEvent(p: PaymentDoc): Promise<void> {
-    if (!p.eventPending) return;
-    const event = await this.repository.appendEvent(p._id, p.lastChange, { accountIds: p.accountIds, customerIds: p.customerIds });
-    this.notifier.publish({ sequence: event.sequence, paymentId: p._id });
-  }
-
-  /** Ends a unit of work: last event appended, flag and lease cleared (best effort). */
+  /**
+   * Ends a unit of work: the events of its status changes appended (status first, then
+   * event: a subscriber that reads the payment on an event sees that status or a later one),
+   * then the flag and the lease cleared (best effort: the resumer appends what is left).
+   */
   async finish(p: PaymentDoc): Promise<PaymentDoc> {
-    await this.ensureEvent(p);
+    const due = eventsDue(p);
+    if (due.length > 0) {
+      const events = await this.repository.appendEvents(p._id, due, { accountIds: p.accountIds, customerIds: p.customerIds });
+      this.notifier.publish({ sequence: events[events.length - 1].sequence, paymentId: p._id });
+    }
     const mine = p.leaseOwner === this.owner;
     if (!p.eventPending && !mine) return p;
-    const cleared = await this.repository.compareAndSet(p, { eventPending: false, ...(mine ? { leaseOwner: null, leaseUntil: null } : {}) });
+    const set = { eventPending: false, eventsDue: [], ...(mine ? { leaseOwner: null, leaseUntil: null } : {}) };
+    const cleared = await this.repository.compareAndSet(p, set);
     if (!cleared) return (await this.repository.findPayment(p._id)) ?? p;
-    return { ...p, eventPending: false, ...(mine ? { leaseOwner: null, leaseUntil: null } : {}), version: p.version + 1 };
+    return { ...p, ...set, version: p.version + 1 };
   }
 
   // ---- driving ----
@@ -85,18 +89,34 @@ export class PaymentSaga {
   /** Drives the payment as far as it can go now; returns it in the status reached. */
   drive(id: string): Promise<PaymentDoc> {
     return this.mutex.run(id, async () => {
-      let p = await this.load(id);
+      const p = await this.load(id);
       if (!this.isDrivable(p)) return this.finish(p);
       const leased = await this.acquireLease(p);
       if (!leased) return p;
-      p = leased;
-      try {
-        p = await this.advance(p);
-      } finally {
-        p = await this.finish((await this.repository.findPayment(id)) ?? p);
-      }
-      return p;
+      return this.advanceAndFinish(leased);
     });
+  }
+
+  /** Drives a payment this process has just inserted, holding its lease: nothing to read first. */
+  driveNew(p: PaymentDoc): Promise<PaymentDoc> {
+    if (p.leaseOwner !== this.owner) throw new Error('driveNew needs a payment inserted with this saga\'s lease (newLease())');
+    return this.mutex.run(p._id, () => this.advanceAndFinish(p));
+  }
+
+  /** The lease a payment is inserted with, so that its creator drives it without taking one. */
+  newLease(now: Date): Pick<PaymentDoc, 'leaseOwner' | 'leaseUntil'> {
+    return { leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.config.leaseMs) };
+  }
+
+  private async advanceAndFinish(p: PaymentDoc): Promise<PaymentDoc> {
+    try {
+      p = await this.advance(p);
+    } catch (error) {
+      // What was written stands; the resumer takes it from there.
+      await this.finish((await this.repository.findPayment(p._id)) ?? p).catch(() => undefined);
+      throw error;
+    }
+    return this.finish(p);
   }
 
   /** Runs `task` under the same per-payment lock as `drive` (refunds, approvals). */
@@ -128,7 +148,6 @@ export class PaymentSaga {
 
   private async advance(p: PaymentDoc): Promise<PaymentDoc> {
     for (;;) {
-      await this.ensureEvent(p);
       const next = await this.step(p);
       if (next === 'wait') return p;
       // null: someone else changed the payment (a cancel, an approval): re-read and go on.
@@ -141,13 +160,11 @@ export class PaymentSaga {
   private async step(p: PaymentDoc): Promise<PaymentDoc | null | 'wait'> {
     switch (p.status) {
       case S.PENDING: {
-        if (!p.steps.risk) {
-          const decision = await this.collaborators.assessPayment(this.assessInput(p));
-          return this.afterStep('risk', await this.update(p, { steps: { ...p.steps, risk: { decision, at: new Date() } } }));
-        }
+        // Risk and compliance do not depend on each other: asked at once, kept in memory, and
+        // written with the status they lead to.
+        if (!p.steps.risk || !p.steps.compliance) return this.assessAndScreen(p);
         if (p.steps.risk.decision === 'DECLINE') return this.transition(p, S.DECLINED, { failureReason: 'declined by risk assessment' });
         if (p.steps.risk.decision === 'REVIEW') return this.transition(p, S.REQUIRES_REVIEW, { waitingFor: 'risk' });
-        if (!p.steps.compliance) return this.screen(p);
         return this.afterScreening(p);
       }
       case S.REQUIRES_REVIEW: {
@@ -176,7 +193,9 @@ export class PaymentSaga {
             const reason = error.code === ErrorCode.INSUFFICIENT_FUNDS ? 'insufficient funds' : error.message;
             return this.transition(p, S.FAILED, { failureReason: reason });
           }
-          return this.afterStep('debit', await this.update(p, { steps: { ...p.steps, transfer: { at: new Date() } } }));
+          this.afterStep('debit', p);
+          // Posted (idempotently by transfer id): settled, in the same write as the step.
+          return this.transition(p, S.SETTLED, { steps: { ...p.steps, transfer: { at: new Date() } } });
         }
         return this.transition(p, S.SETTLED);
       }
@@ -185,9 +204,13 @@ export class PaymentSaga {
     }
   }
 
-  private async screen(p: PaymentDoc): Promise<PaymentDoc | null> {
-    const status = await this.collaborators.screenPayment(this.screeningInput(p));
-    return this.afterStep('compliance', await this.update(p, { steps: { ...p.steps, compliance: { status, at: new Date() } } }));
+  /** The missing risk decision and screening, asked at once; the payment with both, in memory. */
+  private async assessAndScreen(p: PaymentDoc): Promise<PaymentDoc> {
+    const [risk, compliance] = await Promise.all([
+      p.steps.risk ?? this.collaborators.assessPayment(this.assessInput(p)).then((decision) => this.afterStep('risk', { decision, at: new Date() })),
+      p.steps.compliance ?? this.collaborators.screenPayment(this.screeningInput(p)).then((status) => this.afterStep('compliance', { status, at: new Date() })),
+    ]);
+    return { ...p, steps: { ...p.steps, risk, compliance } };
   }
 
   /** Risk approved and screening done: block, wait for review, wait for approvals, or process. */
@@ -202,13 +225,13 @@ export class PaymentSaga {
     return this.transition(p, S.PROCESSING);
   }
 
-  /** TEST ONLY fault injection: stop dead right after a step's result is persisted. */
-  private afterStep(step: CrashStep, p: PaymentDoc | null): PaymentDoc | null {
-    if (p && this.config.crashAfterStep === step) {
-      this.log.warn({ paymentId: p._id, step }, 'PAYGRAPH_CRASH_AFTER_STEP: exiting (test-only fault injection)');
+  /** TEST ONLY fault injection: stop dead right after a step's collaborator answered, before its result is written. */
+  private afterStep<T>(step: CrashStep, result: T): T {
+    if (this.config.crashAfterStep === step) {
+      this.log.warn({ step }, 'PAYGRAPH_CRASH_AFTER_STEP: exiting (test-only fault injection)');
       process.exit(137);
     }
-    return p;
+    return result;
   }
 
   private async postTransfers(p: PaymentDoc): Promise<void> {
@@ -367,4 +390,10 @@ export class PaymentSaga {
     if (this.timer) clearInterval(this.timer);
     await this.resuming;
   }
+}
+
+/** The status changes of `p` whose events may not be in the log yet, oldest first. */
+function eventsDue(p: PaymentDoc): PaymentDoc['lastChange'][] {
+  if (!p.eventPending) return [];
+  return p.eventsDue?.length ? p.eventsDue : [p.lastChange];
 }
