@@ -74,3 +74,15 @@ test('backoff doubles its ceiling each attempt (full jitter)', () => {
   expect(backoffDelay(2, 50, () => 0.5)).toBe(100);
   expect(backoffDelay(3, 50, () => 0)).toBe(0);
 });
+
+test('failing mutations open only the write circuit: reads still go through', async () => {
+  const guard = new SubgraphGuard({ ...config, retries: 0, breakerFailures: 2 }, () => 0, noSleep);
+  const slow = () => new SubgraphUnavailableError('timeout');
+  const { call: write } = failingCall([slow(), slow()]);
+  await expect(guard.run(false, write)).rejects.toBeInstanceOf(SubgraphUnavailableError);
+  await expect(guard.run(false, write)).rejects.toBeInstanceOf(SubgraphUnavailableError);
+  expect(guard.writeState).toBe('open');
+  await expect(guard.run(false, write)).rejects.toMatchObject({ reason: 'circuit-open' });
+  expect(guard.state).toBe('closed');
+  await expect(guard.run(true, async () => 'read')).resolves.toBe('read');
+});
