@@ -1,5 +1,6 @@
 import { ConfigError, envBool, envInt, envOptional } from '../../runtime/config';
 import { parseDecimal } from '../../runtime/money';
+import type { AdmissionLimits } from '../../runtime/admission-queue';
 import type { ApprovalThresholds } from './rules';
 
 /** Saga steps after which the crash-test fault injection may stop the process. */
@@ -27,6 +28,12 @@ export interface PaymentsConfig {
    * process exit(137) right after that saga step is persisted. Never set it in production.
    */
   crashAfterStep: CrashStep | undefined;
+  /**
+   * Back-pressure on createPayment: payments driven at once (PAYGRAPH_PAYMENTS_IN_FLIGHT,
+   * default 64), more waiting their turn (PAYGRAPH_PAYMENTS_QUEUED, default 512); one more is
+   * refused at once with LIMIT_EXCEEDED and `retryAfterMs` (PAYGRAPH_PAYMENTS_RETRY_AFTER_MS, default 200).
+   */
+  admission: AdmissionLimits;
 }
 
 export function loadPaymentsConfig(): PaymentsConfig {
@@ -43,5 +50,10 @@ export function loadPaymentsConfig(): PaymentsConfig {
     resumeIntervalMs: envInt('PAYGRAPH_RESUME_INTERVAL_MS', 15_000),
     resumeSweep: envBool('PAYGRAPH_RESUME_SWEEP', true),
     crashAfterStep: crash as CrashStep | undefined,
+    admission: {
+      maxActive: envInt('PAYGRAPH_PAYMENTS_IN_FLIGHT', 64, { min: 1, max: 100_000 }),
+      maxQueued: envInt('PAYGRAPH_PAYMENTS_QUEUED', 512, { max: 1_000_000 }),
+      retryAfterMs: envInt('PAYGRAPH_PAYMENTS_RETRY_AFTER_MS', 200, { min: 1, max: 600_000 }),
+    },
   };
 }

@@ -26,6 +26,12 @@ new Gauge({
   },
 });
 
+/** createPayment calls refused by the admission queue (LIMIT_EXCEEDED). */
+export const paymentsRefused = new Counter({
+  name: 'paygraph_payments_refused_total',
+  help: 'createPayment calls refused at once because the admission queue was full (LIMIT_EXCEEDED with retryAfterMs)',
+});
+
 const statusChanges = new Counter({
   name: 'paygraph_payment_status_changes_total',
   help: 'Payment status changes recorded by this process, by the status entered (creation enters PENDING)',

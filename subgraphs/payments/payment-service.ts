@@ -10,7 +10,8 @@ import { idempotencyKeyId, type PaymentDoc, type PaymentsRepository } from './re
 import {
   assertSameRequest, checkApprover, paymentFingerprint, requestFingerprint, requiredApprovals, validateCreatePayment, validateId, validateIdempotencyKey,
 } from './rules';
-import { countStatusChange } from './metrics';
+import { AdmissionQueue } from '../../runtime/admission-queue';
+import { countStatusChange, paymentsRefused } from './metrics';
 import type { PaymentSaga } from './saga';
 import { CANCELABLE_STATUSES, PaymentStatus, REFUNDABLE_STATUSES } from './state-machine';
 
@@ -28,6 +29,9 @@ export function canSeePayment(identity: Identity, p: Pick<PaymentDoc, 'customerI
 
 /** The payment commands of the public API; each authorises, validates and hands over to the saga. */
 export class PaymentService {
+  /** New payments queue here under a burst; past the queue they are refused before anything is stored. */
+  private readonly admission: AdmissionQueue;
+
   constructor(
     private readonly repository: PaymentsRepository,
     private readonly saga: PaymentSaga,
@@ -35,11 +39,17 @@ export class PaymentService {
     private readonly rates: RateTable,
     private readonly config: PaymentsConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.admission = new AdmissionQueue(config.admission, 'payments', () => paymentsRefused.inc());
+  }
 
   async createPayment(identity: Identity, input: Record<string, unknown>): Promise<PaymentDoc> {
     requireScope(identity, 'payments:write');
     const request = validateCreatePayment(input);
+    return this.admission.run(() => this.admitted(identity, request));
+  }
+
+  private async admitted(identity: Identity, request: ReturnType<typeof validateCreatePayment>): Promise<PaymentDoc> {
     const fingerprint = paymentFingerprint(request);
     const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
     // The key and the accounts are looked up at once: a replay wastes the account read, a new payment waits for one round trip.
