@@ -10,7 +10,7 @@ import type { ResilienceConfig } from './resilience/config';
 import { countUnavailable } from './resilience/metrics';
 import { SubgraphGuard } from './resilience/subgraph-guard';
 import { isMutation, SubgraphUnavailableError, unavailableErrors } from './resilience/unavailable';
-import { subgraphFetch, type SubgraphReply, type SubgraphRequest } from './subgraph-http';
+import { subgraphFetch, type SubgraphReply, type SubgraphRequest } from '../runtime/http-client';
 import { FetchBatcher, type SubgraphBatchingConfig, type SubgraphOperation, type SubgraphResult } from './subgraph-batching';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];

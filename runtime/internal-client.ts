@@ -2,6 +2,7 @@ import { envInt, internalSigningSecret, subgraphUrl, type SubgraphName } from '.
 import { ErrorCode, PaygraphError } from './errors';
 import type { Identity } from './identity';
 import { signRequest } from './signing';
+import { subgraphFetch, type SubgraphReply } from './http-client';
 import { withClientSpan } from './telemetry';
 
 /**
@@ -11,6 +12,8 @@ import { withClientSpan } from './telemetry';
  */
 export class InternalClient {
   private readonly secret = internalSigningSecret();
+  /** Each URL's path, parsed once (the URL itself is looked up per call: tests repoint it). */
+  private readonly paths = new Map<string, string>();
   constructor(
     private readonly identity: Identity,
     private readonly urls: Partial<Record<SubgraphName, string>> = {},
@@ -19,19 +22,14 @@ export class InternalClient {
   ) {}
 
   async request<T>(subgraph: SubgraphName, query: string, variables: Record<string, unknown> = {}, identity = this.identity): Promise<T> {
-    const url = new URL(this.urls[subgraph] ?? subgraphUrl(subgraph));
+    const { url, path } = this.target(subgraph);
     const body = JSON.stringify({ query, variables });
-    const headers = signRequest(this.secret, { method: 'POST', path: url.pathname, body, identity });
-    let response: Response;
+    const headers = signRequest(this.secret, { method: 'POST', path, body, identity });
+    let response: SubgraphReply;
     try {
       // The trace and request id follow the call (traceparent, x-request-id); the signature does not cover them.
       response = await withClientSpan(`internal ${subgraph}`, { 'paygraph.subgraph': subgraph }, (traceHeaders) =>
-        fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...traceHeaders, ...headers },
-          body,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        }),
+        subgraphFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...traceHeaders, ...headers }, body, timeoutMs: this.timeoutMs }),
       );
     } catch (error) {
       throw new PaygraphError(ErrorCode.SUBGRAPH_UNAVAILABLE, `${subgraph} is unavailable`, { subgraph, cause: String(error) });
@@ -39,7 +37,12 @@ export class InternalClient {
     if (response.status >= 500 && response.status !== 500) {
       throw new PaygraphError(ErrorCode.SUBGRAPH_UNAVAILABLE, `${subgraph} answered ${response.status}`, { subgraph });
     }
-    const payload = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+    let payload: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+    try {
+      payload = JSON.parse(response.body) as typeof payload;
+    } catch {
+      throw new PaygraphError(ErrorCode.SUBGRAPH_UNAVAILABLE, `${subgraph} answered ${response.status} without JSON`, { subgraph });
+    }
     if (payload.errors?.length) {
       const first = payload.errors[0];
       const code = (first.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR) as ErrorCode;
@@ -47,5 +50,12 @@ export class InternalClient {
     }
     if (!payload.data) throw new PaygraphError(ErrorCode.SUBGRAPH_UNAVAILABLE, `${subgraph} returned no data`, { subgraph });
     return payload.data;
+  }
+
+  private target(subgraph: SubgraphName): { url: string; path: string } {
+    const url = this.urls[subgraph] ?? subgraphUrl(subgraph);
+    let path = this.paths.get(url);
+    if (path === undefined) this.paths.set(url, (path = new URL(url).pathname));
+    return { url, path };
   }
 }

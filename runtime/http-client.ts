@@ -2,10 +2,11 @@ import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 
 /**
- * Subgraph calls over Node's HTTP client with one keep-alive pool per process, answering with
- * the status, headers and whole body as text. Under load the global fetch (undici with WHATWG
- * streams, an AbortSignal timer per call, a Response to wrap it) was the largest share of the
- * gateway's own CPU in the benchmark's profile; a buffered body over a pooled socket is less.
+ * Subgraph calls (the gateway's, and the internal calls between subgraphs) over Node's HTTP
+ * client with one keep-alive pool per process, answering with the status, headers and whole
+ * body as text. Under load the global fetch (undici with WHATWG streams, an AbortSignal timer
+ * per call, a Response to wrap it) was the largest share of the gateway's own CPU in the
+ * benchmark's profile; a buffered body over a pooled socket is less.
  */
 export interface SubgraphRequest {
   method: string;
