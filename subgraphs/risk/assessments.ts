@@ -34,18 +34,23 @@ export class RiskService {
 
   async assessPayment(input: AssessPaymentInput): Promise<AssessmentRecord> {
     validateAssessInput(input);
-    const existing = await this.repository.findByPaymentId(input.paymentId);
-    const stored = existing ?? (await this.assessNew(input));
+    const stored = await this.assessOnce(input);
     // Raising the alert is its own idempotent step, so a retry after a crash still raises it.
     if (shouldAlert(this.rules, stored.level)) await this.raiseAlert(stored);
     return stored;
   }
 
-  private async assessNew(input: AssessPaymentInput): Promise<AssessmentRecord> {
+  /**
+   * The payment's one assessment: found in the velocity window when it was made within it,
+   * else made now and inserted (the unique index decides a race; the loser reads the winner).
+   */
+  private async assessOnce(input: AssessPaymentInput): Promise<AssessmentRecord> {
     const now = this.clock();
     const since = new Date(now.getTime() - this.rules.velocity.windowMinutes * 60_000);
-    const recent = await this.repository.recentForAccount(input.sourceAccountId, since, input.paymentId);
-    const result = assessRisk(this.rules, { ...input, now, recent });
+    const window = await this.repository.recentForAccount(input.sourceAccountId, since);
+    const own = window.find((assessment) => assessment.paymentId === input.paymentId);
+    if (own) return own;
+    const result = assessRisk(this.rules, { ...input, now, recent: window });
     const record: AssessmentRecord = {
       _id: assessmentIdFor(input.paymentId),
       paymentId: input.paymentId,

@@ -67,14 +67,15 @@ export class RiskRepository {
     return this.assessments.findOne({ _id: assessmentIdFor(paymentId) });
   }
 
-  /** The account's assessed payments since `since`, the velocity window. */
-  async recentForAccount(sourceAccountId: string, since: Date, excludePaymentId: string): Promise<{ usdEquivalentMinor: bigint }[]> {
-    return this.assessments
-      .find({ sourceAccountId, assessedAt: { $gte: since }, paymentId: { $ne: excludePaymentId } }, { projection: { usdEquivalentMinor: 1, _id: 0 } })
-      .toArray();
+  /**
+   * The account's assessments since `since`, the velocity window, whole: a payment assessed
+   * within it finds its own assessment here too, so asking again needs no read of its own.
+   */
+  async recentForAccount(sourceAccountId: string, since: Date): Promise<AssessmentRecord[]> {
+    return this.assessments.find({ sourceAccountId, assessedAt: { $gte: since } }).toArray();
   }
 
-  /** Inserts the assessment, or returns the one already stored for its payment. */
+  /** Inserts the assessment, or returns the one already stored for its payment (read only then). */
   async insertAssessment(record: AssessmentRecord): Promise<{ record: AssessmentRecord; created: boolean }> {
     try {
       await this.assessments.insertOne(record);
