@@ -141,7 +141,8 @@ async function findInOneBatch<T extends Document>(collection: Collection<T>, ids
   if (Object.keys(others).length > 0) return undefined; // options only the cursor API knows
   const reply = await collection.db.command(
     { find: collection.collectionName, filter: { _id: { $in: ids } }, batchSize: ids.length + 1, ...(projection ? { projection } : {}) },
-    { session },
+    // As the collection decodes (useBigInt64: int64 minor units come back as BigInt, as from find).
+    { session, ...collection.bsonOptions },
   );
   const cursor = reply.cursor as { id: bigint | number | { isZero(): boolean }; firstBatch: WithId<T>[] };
   const open = typeof cursor.id === 'object' ? !cursor.id.isZero() : BigInt(cursor.id) !== 0n;

@@ -1,4 +1,5 @@
 import { isDuplicateKeyError } from './mongo';
+import { TickBatcher } from './tick-batcher';
 
 /**
  * Appends to a log whose records carry a gap-free `sequence` under a unique index (the
@@ -30,14 +31,8 @@ export interface SequencedLogStore<R extends LogRecord, D extends { readonly _id
   insertOrdered(records: R[]): Promise<void>;
 }
 
-interface Waiter<R, D> {
-  drafts: D[];
-  resolve(records: R[]): void;
-  reject(error: unknown): void;
-}
-
 export interface SequencedLogOptions {
-  /** Most records in one insert; more wait for the next. Default 256. */
+  /** Most appends (callers) in one insert; more wait for the next. Default 256. */
   maxBatch?: number;
   /** Collisions with other writers tolerated for one batch before its callers get the error. Default 200. */
   maxAttempts?: number;
@@ -54,50 +49,32 @@ function writtenBefore(error: unknown): number {
 
 export class SequencedLog<R extends LogRecord, D extends { readonly _id: string }> {
   private tail: R | null | undefined;
-  private queue: Waiter<R, D>[] = [];
-  private writing = false;
-  private readonly maxBatch: number;
   private readonly maxAttempts: number;
+  /** Appends of one moment, written together: batches go one after the other, so sequences stay in order. */
+  private readonly batcher: TickBatcher<D[], R[]>;
 
   constructor(
     private readonly store: SequencedLogStore<R, D>,
     private readonly options: SequencedLogOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 256;
     this.maxAttempts = options.maxAttempts ?? 200;
+    this.batcher = new TickBatcher((appends) => this.writeAppends(appends), { maxBatch: options.maxBatch });
   }
 
   /** Appends the drafts in order (each id once: a draft already in the log comes back as it is there). */
   append(drafts: D[]): Promise<R[]> {
     if (drafts.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ drafts, resolve, reject });
-      // Callers of the same turn join one batch; while one is written, the next gathers.
-      if (!this.writing) {
-        this.writing = true;
-        setImmediate(() => void this.writeBatches());
-      }
-    });
+    return this.batcher.submit(drafts);
   }
 
-  private async writeBatches(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch: Waiter<R, D>[] = [];
-      let size = 0;
-      while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0].drafts.length <= this.maxBatch)) {
-        const waiter = this.queue.shift()!;
-        batch.push(waiter);
-        size += waiter.drafts.length;
-      }
-      try {
-        const written = await this.write(batch.flatMap((waiter) => waiter.drafts));
-        for (const waiter of batch) waiter.resolve(waiter.drafts.map((draft) => written.get(draft._id)!));
-      } catch (error) {
-        this.tail = undefined;
-        for (const waiter of batch) waiter.reject(error);
-      }
+  private async writeAppends(appends: D[][]): Promise<R[][]> {
+    try {
+      const written = await this.write(appends.flat());
+      return appends.map((drafts) => drafts.map((draft) => written.get(draft._id)!));
+    } catch (error) {
+      this.tail = undefined;
+      throw error;
     }
-    this.writing = false;
   }
 
   /** Writes the drafts as one ordered insert (more after collisions): each id's record. */

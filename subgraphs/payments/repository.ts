@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import { SCRAPE_COMMENT } from '../../runtime/metrics';
 import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
+import { conditionalUpdates, guardedInserts, pointReads, type ConditionalUpdate } from '../../runtime/batched-commands';
 import { SequencedLog } from '../../runtime/sequenced-log';
+import type { TickBatcher } from '../../runtime/tick-batcher';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
 import type { ComplianceStatus, RiskDecision } from './collaborators';
@@ -150,6 +152,12 @@ export class PaymentsRepository {
   readonly payments: Collection<PaymentDoc>;
   readonly events: Collection<PaymentEventDoc>;
   readonly keys: Collection<IdempotencyDoc>;
+  // Concurrent payments share these commands (group commit, runtime/batched-commands.ts).
+  private readonly keyReads: TickBatcher<string, IdempotencyDoc | null>;
+  private readonly keyInserts: TickBatcher<IdempotencyDoc, boolean>;
+  private readonly paymentReads: TickBatcher<string, PaymentDoc | null>;
+  private readonly paymentInserts: TickBatcher<PaymentDoc, boolean>;
+  private readonly paymentUpdates: TickBatcher<ConditionalUpdate<PaymentDoc>, boolean>;
   /** Appends to the event log: one global, gap-free sequence orders every payment's events. */
   private readonly eventLog: SequencedLog<PaymentEventDoc, EventDraft>;
 
@@ -157,6 +165,11 @@ export class PaymentsRepository {
     this.payments = db.collection<PaymentDoc>('payments');
     this.events = db.collection<PaymentEventDoc>('payment_events');
     this.keys = db.collection<IdempotencyDoc>('idempotency_keys');
+    this.keyReads = pointReads(this.keys);
+    this.keyInserts = guardedInserts(this.keys);
+    this.paymentReads = pointReads(this.payments);
+    this.paymentInserts = guardedInserts(this.payments);
+    this.paymentUpdates = conditionalUpdates(this.payments);
     const events = this.events;
     this.eventLog = new SequencedLog<PaymentEventDoc, EventDraft>({
       readTail: () => events.find({}).sort({ sequence: -1 }).limit(1).next(),
@@ -198,31 +211,25 @@ export class PaymentsRepository {
 
   /** Inserts the key, or returns the record already there (the unique index decides races). */
   async claimKey(doc: IdempotencyDoc): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyDoc }> {
-    try {
-      await this.keys.insertOne(doc);
-      return { claimed: true };
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.keys.findOne({ _id: doc._id });
-      if (!existing) throw error;
-      return { claimed: false, existing };
-    }
+    if (await this.keyInserts.submit(doc)) return { claimed: true };
+    const existing = await this.keyReads.submit(doc._id);
+    if (!existing) throw new Error(`idempotency key ${doc._id} was taken, then not found`);
+    return { claimed: false, existing };
   }
 
   async findKey(subject: string, scope: IdempotencyDoc['scope'], key: string): Promise<IdempotencyDoc | null> {
-    return this.keys.findOne({ _id: idempotencyKeyId(subject, scope, key) });
+    return this.keyReads.submit(idempotencyKeyId(subject, scope, key));
   }
 
   // ---- payments ----
 
   /** False when a payment with this id exists already. */
   async insertPayment(doc: PaymentDoc): Promise<boolean> {
-    return insertIfAbsent(this.payments, doc);
+    return this.paymentInserts.submit(doc);
   }
 
-
   async findPayment(id: string): Promise<PaymentDoc | null> {
-    return this.payments.findOne({ _id: id });
+    return this.paymentReads.submit(id);
   }
 
   async findPayments(ids: readonly string[]): Promise<PaymentDoc[]> {
@@ -234,11 +241,10 @@ export class PaymentsRepository {
    * False means someone else moved it first: re-read.
    */
   async compareAndSet(current: Pick<PaymentDoc, '_id' | 'status' | 'version'>, set: Partial<PaymentDoc>): Promise<boolean> {
-    const result = await this.payments.updateOne(
-      { _id: current._id, status: current.status, version: current.version },
-      { $set: { ...set, updatedAt: set.updatedAt ?? new Date() }, $inc: { version: 1 } },
-    );
-    return result.matchedCount === 1;
+    return this.paymentUpdates.submit({
+      filter: { _id: current._id, status: current.status, version: current.version },
+      update: { $set: { ...set, updatedAt: set.updatedAt ?? new Date() }, $inc: { version: 1 } },
+    });
   }
 
   /**

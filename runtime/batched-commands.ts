@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import type { Collection, Document, Filter, OptionalUnlessRequiredId, UpdateFilter, WithId } from 'mongodb';
+import { findByIds, isDuplicateKeyError } from './mongo';
+import { TickBatcher, type TickBatcherOptions } from './tick-batcher';
+
+/**
+ * The commands concurrent payments repeat — point reads, inserts guarded by a unique index,
+ * compare-and-set updates — as group commits (TickBatcher): the calls of one moment go to the
+ * database as one find, one insertMany or one bulkWrite, each caller answered as if alone.
+ * Nothing here needs a transaction: each statement stands on its own, as it would alone.
+ */
+
+/** Point reads by `_id`: one read of the batch's ids per batch (findByIds: one `$in` where the store answers it from the index). */
+export function pointReads<T extends Document & { _id: string }>(collection: Collection<T>, options?: TickBatcherOptions): TickBatcher<string, WithId<T> | null> {
+  return new TickBatcher(async (ids) => {
+    const found = await findByIds(collection, ids);
+    const byId = new Map(found.map((doc) => [doc._id as string, doc]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }, options);
+}
+
+/** The indexes of an unordered insertMany's statements that failed, and whether all failed on a duplicate key. */
+function failedStatements(error: unknown): { indexes: Set<number>; allDuplicates: boolean } | undefined {
+  const { writeErrors } = error as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } };
+  if (writeErrors === undefined) return undefined;
+  const list = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+  return { indexes: new Set(list.map((e) => e.index)), allDuplicates: list.every((e) => e.code === 11000) };
+}
+
+/** Inserts that a unique index may refuse: true when inserted, false when the key was taken. One unordered insertMany per batch. */
+export function guardedInserts<T extends Document>(collection: Collection<T>, options?: TickBatcherOptions): TickBatcher<OptionalUnlessRequiredId<T>, boolean> {
+  return new TickBatcher(async (docs) => {
+    try {
+      await collection.insertMany(docs, { ordered: false });
+      return docs.map(() => true);
+    } catch (error) {
+      const failed = failedStatements(error);
+      if (!failed?.allDuplicates || !isDuplicateKeyError(error)) throw error;
+      return docs.map((_, i) => !failed.indexes.has(i));
+    }
+  }, options);
+}
+
+export interface ConditionalUpdate<T> {
+  /** Must name the `_id`; the rest is the condition (a status and version, say). */
+  filter: Filter<T> & { _id: string };
+  update: UpdateFilter<T>;
+}
+
+/**
+ * Compare-and-set updates: true when the filter matched. One unordered bulkWrite per batch;
+ * a bulk result counts matches but does not say which, so each statement also writes a token
+ * of its own, read back only when fewer matched than were sent.
+ */
+export function conditionalUpdates<T extends { _id: string }>(collection: Collection<T>, options?: TickBatcherOptions, tokenField = '_writeToken'): TickBatcher<ConditionalUpdate<T>, boolean> {
+  return new TickBatcher(async (updates) => {
+    const tokens = updates.map(() => randomBytes(8).toString('hex'));
+    const operations = updates.map(({ filter, update }, i) => ({
+      updateOne: { filter, update: { ...update, $set: { ...(update.$set ?? {}), [tokenField]: tokens[i] } } as UpdateFilter<T> },
+    }));
+    const result = await collection.bulkWrite(operations as never, { ordered: false });
+    if (result.matchedCount === updates.length) return updates.map(() => true);
+    const ids = [...new Set(updates.map((u) => u.filter._id))];
+    const after = await collection.find({ _id: { $in: ids } } as Filter<T>, { projection: { [tokenField]: 1 } }).toArray();
+    const tokenOf = new Map(after.map((doc) => [doc._id as string, (doc as Record<string, unknown>)[tokenField]]));
+    return updates.map((u, i) => tokenOf.get(u.filter._id) === tokens[i]);
+  }, options);
+}
