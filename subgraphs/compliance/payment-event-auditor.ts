@@ -61,27 +61,34 @@ export class PaymentEventAuditor {
     this.log.error({ err: error }, 'auditing payment events failed');
   }
 
-  /** Audits every event after the stored cursor; returns how many it appended or re-saw. */
+  /**
+   * Audits every event after the stored cursor; returns how many it appended or re-saw. A page
+   * of events is one append (one insert, shared with the audits of the moment), and the cursor
+   * is saved once, after the last page appended: a crash in between only re-sees events, and
+   * each is audited once by its key.
+   */
   async pollOnce(): Promise<number> {
-    let after = await this.repository.auditCursor(STATE);
+    const saved = await this.repository.auditCursor(STATE);
+    let after = saved;
     let total = 0;
-    for (;;) {
-      const data = await this.client.request<{ paymentEventsAfter: PaymentEvent[] }>('payments', EVENTS_AFTER, { after, first: this.batch });
-      this.paymentsDown = false;
-      const events = data.paymentEventsAfter;
-      for (const event of events) {
-        await this.repository.appendAudit(`payment-event:${event.cursor}`, 'PAYMENT_STATUS_CHANGED', {
-          cursor: event.cursor,
-          paymentId: event.payment.id,
-          status: event.status,
-          previousStatus: event.previousStatus,
-          occurredAt: event.occurredAt,
-        });
-        await this.repository.saveAuditCursor(STATE, event.cursor);
-        after = event.cursor;
+    try {
+      for (;;) {
+        const data = await this.client.request<{ paymentEventsAfter: PaymentEvent[] }>('payments', EVENTS_AFTER, { after, first: this.batch });
+        this.paymentsDown = false;
+        const events = data.paymentEventsAfter;
+        await this.repository.appendAudits(
+          events.map((event) => ({
+            key: `payment-event:${event.cursor}`,
+            kind: 'PAYMENT_STATUS_CHANGED',
+            data: { cursor: event.cursor, paymentId: event.payment.id, status: event.status, previousStatus: event.previousStatus, occurredAt: event.occurredAt },
+          })),
+        );
+        if (events.length > 0) after = events[events.length - 1].cursor;
+        total += events.length;
+        if (events.length < this.batch || this.stopped) return total;
       }
-      total += events.length;
-      if (events.length < this.batch || this.stopped) return total;
+    } finally {
+      if (after !== null && after !== saved) await this.repository.saveAuditCursor(STATE, after);
     }
   }
 
