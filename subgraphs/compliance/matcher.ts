@@ -155,7 +155,11 @@ export type ScreeningStatus = 'CLEAR' | 'POTENTIAL_MATCH' | 'BLOCKED';
 
 /** Screens one name against the list: every entry scoring at least the potential-match threshold, best first. */
 export function screenName(name: string, list: readonly ListedParty[], settings: ScreeningSettings): NameMatch[] {
-  const query = normaliseName(name);
+  return screenTokens(normaliseName(name), list, settings);
+}
+
+/** screenName for a name already normalised (normaliseName): what a cache of matches is keyed by. */
+export function screenTokens(query: readonly string[], list: readonly ListedParty[], settings: ScreeningSettings): NameMatch[] {
   if (query.length === 0) return [];
   const matches: NameMatch[] = [];
   for (const party of list) {
