@@ -8,13 +8,13 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { internalSigningSecret, SUBGRAPH_NAMES, type SubgraphName } from '../runtime/config';
 import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
 import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
-import { sumDbCommands } from '../runtime/metrics';
 import { launchStack, waitForUrl, type RunningStack } from '../scripts/stack';
 import { perRequest as cpuPerRequest, snapshot, type CpuSnapshot } from './gateways/cpu';
 import { benchSignature, withSubgraphUrls } from './gateways/identity';
 import { runLoad, type LoadRequest, type LoadResult } from './gateways/load';
 import { assertRustQueryPlan } from './gateways/query-plan';
 import { cellRatios, formatTable, ratio, writeReport, type BenchReport, type Measurement } from './gateways/report';
+import { dbCommands } from './support';
 import { DEFAULT_VOLUME, pickRandom, seedVolume, type SeededVolume } from './volume-seed';
 
 /**
@@ -140,16 +140,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function dbCommands(stack: RunningStack): Promise<Record<string, number>> {
-  const entries = await Promise.all(
-    SUBGRAPH_NAMES.map(async (name) => {
-      const text = await (await fetch(stack.subgraphUrls[name].replace(/\/graphql$/, '/metrics'))).text();
-      return [name, sumDbCommands(text, `${DB_PREFIX}${name}`)] as const;
-    }),
-  );
-  return Object.fromEntries(entries);
-}
-
 /** Refuses to start over another run's processes: a stale server on a port would answer for ours. */
 async function assertPortsFree(ports: number[]): Promise<void> {
   for (const port of ports) {
@@ -167,11 +157,11 @@ async function assertPortsFree(ports: number[]): Promise<void> {
  */
 async function drain(stack: RunningStack, maxMs = 90_000): Promise<void> {
   const started = Date.now();
-  let last = JSON.stringify(await dbCommands(stack));
+  let last = JSON.stringify(await dbCommands(stack.subgraphUrls, DB_PREFIX));
   let quiet = 0;
   while (quiet < 2 && Date.now() - started < maxMs) {
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const now = JSON.stringify(await dbCommands(stack));
+    const now = JSON.stringify(await dbCommands(stack.subgraphUrls, DB_PREFIX));
     quiet = now === last ? quiet + 1 : 0;
     last = now;
   }
@@ -180,12 +170,12 @@ async function drain(stack: RunningStack, maxMs = 90_000): Promise<void> {
 /** Database commands per request, exactly: a few requests one at a time, counters read around them. */
 async function commandsPerRequest(stack: RunningStack, url: string, next: () => LoadRequest, samples = 5): Promise<Record<string, number>> {
   await drain(stack);
-  const before = await dbCommands(stack);
+  const before = await dbCommands(stack.subgraphUrls, DB_PREFIX);
   for (let i = 0; i < samples; i++) {
     const request = next();
     await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body })).text();
   }
-  const after = await dbCommands(stack);
+  const after = await dbCommands(stack.subgraphUrls, DB_PREFIX);
   return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, (after[name] - before[name]) / samples]));
 }
 
