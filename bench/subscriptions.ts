@@ -22,7 +22,8 @@ const EVENTS_PER_SECOND = Number(process.env.EVENTS_PER_SECOND ?? 10);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const EVENTS_PER_PAYMENT = 3; // PENDING, PROCESSING, SETTLED
 
-const QUERY = `subscription($a: ID, $after: String) {
+/** What every subscriber follows: status changes of one account's payments, each payment resolved across the graph. */
+export const SUBSCRIPTION_QUERY = `subscription($a: ID, $after: String) {
   paymentStatusChanged(accountId: $a, after: $after) {
     cursor status occurredAt
     payment { id status amount { amount currency } source { customer { name kyc { tier } } } riskAssessment { level } complianceCheck { status } }
@@ -40,12 +41,62 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Reads one unlabelled gauge from the gateway's /metrics. */
+export async function gatewayGauge(gatewayUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : Number.NaN;
+}
+
+/** Waits until the gateway holds `count` client subscriptions. */
+export async function untilSubscribed(gatewayUrl: string, count: number): Promise<void> {
+  await until(async () => (await gatewayGauge(gatewayUrl, 'paygraph_gateway_client_subscriptions')) >= count, `${count} subscriptions at the gateway`);
+}
+
+export interface Subscribers {
+  /** Each delivery's latency in ms, from the event's occurredAt to its receipt. */
+  readonly latencies: number[];
+  received(): number;
+  failures(): number;
+  dispose(): Promise<void>;
+}
+
+/** `count` graphql-ws clients, one connection each, following `accountId` (from `after`, or from now). */
+export function subscribeToAccount(gatewayUrl: string, token: string, accountId: string, count: number, after?: string): Subscribers {
+  const latencies: number[] = [];
+  let received = 0;
+  let failures = 0;
+  const clients: Client[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = createClient({ url: gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
+    clients.push(client);
+    client.subscribe<{ paymentStatusChanged: { occurredAt: string } }>({ query: SUBSCRIPTION_QUERY, variables: { a: accountId, after } }, {
+      next: (result) => {
+        const at = result.data?.paymentStatusChanged.occurredAt;
+        if (!at) return;
+        received += 1;
+        latencies.push(Date.now() - Date.parse(at));
+      },
+      error: () => (failures += 1),
+      complete: () => {},
+    });
+  }
+  return {
+    latencies,
+    received: () => received,
+    failures: () => failures,
+    dispose: async () => {
+      await Promise.all(clients.map((c) => c.dispose()));
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -60,7 +111,7 @@ async function main(): Promise<void> {
     env: { MONGODB_DB_PREFIX: `bench${Date.now()}_`, LOG_LEVEL: 'error', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' },
     stdio: 'inherit',
   });
-  const clients: Client[] = [];
+  const clients: Subscribers[] = [];
   try {
     const token = await signDevToken({ sub: 'bench', scope: ALL_SCOPES });
     const url = stack.gatewayUrl;
@@ -84,33 +135,13 @@ async function main(): Promise<void> {
     const after = events[events.length - 1].cursor;
 
     const gatewayPid = stack.processes.get('gateway')!.pid!;
-    const metricsUrl = url.replace(/\/graphql$/, '/metrics');
-    const gauge = async (name: string) => {
-      const text = await (await fetch(metricsUrl)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      return line ? Number(line.slice(name.length + 1)) : Number.NaN;
-    };
+    const gauge = (name: string) => gatewayGauge(url, name);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rssBefore = rssBytes(gatewayPid);
 
-    const latencies: number[] = [];
-    let received = 0;
-    let failures = 0;
-    for (let i = 0; i < SUBSCRIBERS; i++) {
-      const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
-      clients.push(client);
-      client.subscribe<{ paymentStatusChanged: { occurredAt: string } }>({ query: QUERY, variables: { a: source, after } }, {
-        next: (result) => {
-          const at = result.data?.paymentStatusChanged.occurredAt;
-          if (!at) return;
-          received += 1;
-          latencies.push(Date.now() - Date.parse(at));
-        },
-        error: () => (failures += 1),
-        complete: () => {},
-      });
-    }
-    await until(async () => (await gauge('paygraph_gateway_client_subscriptions')) >= SUBSCRIBERS, `${SUBSCRIBERS} subscriptions at the gateway`);
+    const subscribers = subscribeToAccount(url, token, source, SUBSCRIBERS, after);
+    clients.push(subscribers);
+    await untilSubscribed(url, SUBSCRIBERS);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rssSubscribed = rssBytes(gatewayPid);
     const upstreams = await gauge('paygraph_gateway_upstream_subscriptions');
@@ -130,13 +161,13 @@ async function main(): Promise<void> {
     // A payment that failed mid-saga produces fewer events: count what the log holds instead.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const expected = (totalPayments - paymentErrors.length) * EVENTS_PER_PAYMENT * SUBSCRIBERS;
-    await until(() => received >= expected || failures > 0, `${expected} deliveries (have ${received})`, 120_000).catch((e: Error) => console.error(e.message));
+    await until(() => subscribers.received() >= expected || subscribers.failures() > 0, `${expected} deliveries (have ${subscribers.received()})`, 120_000).catch((e: Error) => console.error(e.message));
     const elapsed = (Date.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
+    const latencies = [...subscribers.latencies].sort((a, b) => a - b);
     const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
     console.log('\nsubscription benchmark');
     console.log(`  subscribers              ${SUBSCRIBERS} (one graphql-ws connection each), upstream subscriptions: ${upstreams}`);
-    console.log(`  events                   ${totalPayments * EVENTS_PER_PAYMENT} in ${elapsed.toFixed(1)} s (target ${EVENTS_PER_SECOND}/s), deliveries ${received}/${expected}, failures ${failures}`);
+    console.log(`  events                   ${totalPayments * EVENTS_PER_PAYMENT} in ${elapsed.toFixed(1)} s (target ${EVENTS_PER_SECOND}/s), deliveries ${subscribers.received()}/${expected}, failures ${subscribers.failures()}`);
     if (paymentErrors.length) console.log(`  payments that failed     ${paymentErrors.length}: ${paymentErrors[0]}`);
     console.log(`  event-to-client latency  p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`);
     console.log(`  gateway RSS              ${mib(rssBefore)} MiB idle, ${mib(rssSubscribed)} MiB with subscribers, ${mib(peakRss)} MiB peak under events`);
@@ -148,10 +179,13 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+// Run as a script; imported (bench/payments.ts --with-subscriptions), only its functions.
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
