@@ -22,6 +22,12 @@ async function visibleAccount(ctx: AccountsContext, id: unknown): Promise<Accoun
   return account && canSeeAccountDoc(ctx.identity, account) ? account : null;
 }
 
+/** What an AccountFacts is resolved from; its balance is read only when asked for. */
+interface AccountFactsSource {
+  account: AccountDoc;
+  customer: CustomerDoc;
+}
+
 interface PostTransferArgs {
   input: { transferId: string; paymentId?: string | null; debitAccountId: string; creditAccountId: string; amountMinor: bigint; currency: string };
 }
@@ -43,24 +49,11 @@ export const accountsResolvers = {
       if (args.ids.length > 500) throw badInput('at most 500 ids at once', { field: 'ids' });
       const accounts = await Promise.all(args.ids.map((id) => (isAccountId(id) ? ctx.loaders.accountById.load(id) : null)));
       return Promise.all(
-        accounts.map(async (account) => {
+        accounts.map(async (account): Promise<AccountFactsSource | null> => {
           // The bank's own accounts have no customer to describe.
           if (!account || account.customerId === null) return null;
-          const [customer, balanceMinor] = await Promise.all([
-            ctx.loaders.customerById.load(account.customerId),
-            ctx.loaders.balanceByAccountId.load(account._id),
-          ]);
-          if (!customer) return null;
-          return {
-            id: account._id,
-            customerId: customer._id,
-            customerName: customer.name,
-            customerCountry: customer.country,
-            currency: account.currency,
-            status: account.status,
-            balanceMinor,
-            createdAt: account.createdAt,
-          };
+          const customer = await ctx.loaders.customerById.load(account.customerId);
+          return customer ? { account, customer } : null;
         }),
       );
     },
@@ -120,6 +113,17 @@ export const accountsResolvers = {
       const rows = await ctx.repository.ledgerPage(account._id, before, first + 1);
       return toConnection(rows, first, (entry) => ledgerCursor(entry.sequence));
     },
+  },
+
+  AccountFacts: {
+    id: ({ account }: AccountFactsSource) => account._id,
+    customerId: ({ customer }: AccountFactsSource) => customer._id,
+    customerName: ({ customer }: AccountFactsSource) => customer.name,
+    customerCountry: ({ customer }: AccountFactsSource) => customer.country,
+    currency: ({ account }: AccountFactsSource) => account.currency,
+    status: ({ account }: AccountFactsSource) => account.status,
+    balanceMinor: ({ account }: AccountFactsSource, _: unknown, ctx: AccountsContext) => ctx.loaders.balanceByAccountId.load(account._id),
+    createdAt: ({ account }: AccountFactsSource) => account.createdAt,
   },
 
   LedgerEntry: {
