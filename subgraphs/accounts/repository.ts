@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import { findByIds } from '../../runtime/mongo';
 import { depositRequestId, ledgerEntryId, systemAccountKey } from './ids';
 import type { AccountStatus, LedgerDirection, LedgerPosition, SystemAccountPurpose } from './ledger';
@@ -57,6 +57,14 @@ export interface DepositRequestDoc {
 /** Minor units come back as BigInt (useBigInt64) unless a value was written as a small number. */
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number);
+}
+
+/** The first failed write of an ordered bulk write, when the failure is one. */
+function firstWriteError(error: unknown): { index: number; code: unknown } | undefined {
+  if (!(error instanceof MongoBulkWriteError)) return undefined;
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  const first = writeErrors.filter((writeError) => writeError !== undefined).sort((a, b) => a.index - b.index)[0];
+  return first ? { index: first.index, code: first.code } : undefined;
 }
 
 function normaliseEntry(doc: LedgerEntryDoc): LedgerEntryDoc {
@@ -144,20 +152,82 @@ export class AccountsRepository {
     return latest ? { sequence: Number(latest.sequence), balanceAfterMinor: toBigInt(latest.balanceAfterMinor) } : null;
   }
 
+  /**
+   * Each account's newest position, for any number of accounts, in one command: their entries'
+   * sequences and balances, of which the highest sequence wins. The embedded store pushes the
+   * accountId lookup down but no sort or limit (a sorted read of the newest entry reads every
+   * entry of the account anyway), and its $group cannot count and sum at once (FerretDB 1.24
+   * runs a group's accumulators over one shared iterator: all but the first see nothing).
+   * For a hot account this reads its whole history, so the writer reads it this way only
+   * when it remembers nothing of the account (ledgerPositionFrom otherwise). A read racing
+   * another writer may miss its newest entry; an append at the next sequence is then a
+   * duplicate key, never a wrong balance. Accounts without entries are at sequence 0.
+   */
+  async ledgerPositions(accountIds: readonly string[]): Promise<Map<string, LedgerPosition>> {
+    const positions = new Map<string, LedgerPosition>(accountIds.map((id) => [id, { sequence: 0, balanceAfterMinor: 0n }]));
+    const rows = this.entries.find(
+      { accountId: { $in: [...accountIds] } },
+      { projection: { _id: 0, accountId: 1, sequence: 1, balanceAfterMinor: 1 }, batchSize: 10_000 },
+    );
+    for await (const row of rows) {
+      const sequence = Number(row.sequence);
+      if (sequence > positions.get(row.accountId)!.sequence) positions.set(row.accountId, { sequence, balanceAfterMinor: toBigInt(row.balanceAfterMinor) });
+    }
+    return positions;
+  }
+
+  /**
+   * The newest position of an account known to hold an entry at `floor`, reading only the
+   * entries from there on: a range on a number, which the embedded store pushes down beside
+   * the accountId lookup. Null when there is no entry at or past `floor`.
+   */
+  async ledgerPositionFrom(accountId: string, floor: number): Promise<LedgerPosition | null> {
+    let newest: LedgerPosition | null = null;
+    const rows = this.entries.find({ accountId, sequence: { $gte: floor } }, { projection: { _id: 0, sequence: 1, balanceAfterMinor: 1 } });
+    for await (const row of rows) {
+      const sequence = Number(row.sequence);
+      if (sequence > (newest?.sequence ?? 0)) newest = { sequence, balanceAfterMinor: toBigInt(row.balanceAfterMinor) };
+    }
+    return newest;
+  }
+
   /** Throws the driver's duplicate-key error when the sequence or the transfer leg is taken. */
   async insertEntry(entry: LedgerEntryDoc): Promise<void> {
     await this.entries.insertOne(entry);
   }
 
-  /** Both legs of a transfer, by their ids (point lookups: no scan on any store). */
-  async findTransferLegs(transferId: string): Promise<LedgerEntryDoc[]> {
-    const legs = await Promise.all((['DEBIT', 'CREDIT'] as const).map((direction) => this.findLeg(transferId, direction)));
-    return legs.filter((leg): leg is LedgerEntryDoc => leg !== null);
+  /**
+   * Appends `entries` in order as one command and returns how many were written. An ordered
+   * insert stops at its first failure, on MongoDB and FerretDB alike: the entries before it
+   * are durable and none after it is written. A duplicate key (a sequence or a leg taken) is
+   * answered with the count before it; any other failure is thrown, and then nothing is known.
+   */
+  async appendEntries(entries: readonly LedgerEntryDoc[]): Promise<number> {
+    try {
+      await this.entries.insertMany([...entries], { ordered: true });
+      return entries.length;
+    } catch (error) {
+      const first = firstWriteError(error);
+      if (first?.code === 11000) return first.index;
+      throw error;
+    }
   }
 
-  async findLeg(transferId: string, direction: LedgerDirection): Promise<LedgerEntryDoc | null> {
-    const doc = await this.entries.findOne({ _id: ledgerEntryId(transferId, direction) });
-    return doc ? normaliseEntry(doc) : null;
+  /** Both legs of a transfer, by their ids (point lookups: no scan on any store). */
+  async findTransferLegs(transferId: string): Promise<LedgerEntryDoc[]> {
+    return (await this.findLegsOf([transferId])).get(transferId) ?? [];
+  }
+
+  /** The posted legs of any number of transfers, debit first, in one read by `_id`; transfers with none are absent. */
+  async findLegsOf(transferIds: readonly string[]): Promise<Map<string, LedgerEntryDoc[]>> {
+    const ids = transferIds.flatMap((transferId) => [ledgerEntryId(transferId, 'DEBIT'), ledgerEntryId(transferId, 'CREDIT')]);
+    const legs = new Map<string, LedgerEntryDoc[]>();
+    for (const doc of await findByIds(this.entries, ids)) {
+      const leg = normaliseEntry(doc);
+      legs.set(leg.transferId, [...(legs.get(leg.transferId) ?? []), leg]);
+    }
+    for (const list of legs.values()) list.sort((a, b) => (a.direction === b.direction ? 0 : a.direction === 'DEBIT' ? -1 : 1));
+    return legs;
   }
 
   /**
