@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
+import { guardedInserts } from '../../runtime/batched-commands';
+import { findByIds, insertIfAbsent } from '../../runtime/mongo';
+import type { TickBatcher } from '../../runtime/tick-batcher';
 import type { RiskAlertRecord } from './alerts';
 import type { RiskDecision, RiskLevel } from './rules';
 
@@ -43,10 +45,13 @@ export const assessmentIdFor = (paymentId: string) => `rsk_${paymentId}`;
 export class RiskRepository {
   private readonly assessments: Collection<AssessmentRecord>;
   private readonly alerts: Collection<AlertRecord>;
+  /** Assessments of the moment go in as one unordered insert (group commit). */
+  private readonly assessmentInserts: TickBatcher<AssessmentRecord, boolean>;
 
   constructor(db: Db) {
     this.assessments = db.collection<AssessmentRecord>('risk_assessments');
     this.alerts = db.collection<AlertRecord>('risk_alerts');
+    this.assessmentInserts = guardedInserts(this.assessments);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -77,15 +82,10 @@ export class RiskRepository {
 
   /** Inserts the assessment, or returns the one already stored for its payment (read only then). */
   async insertAssessment(record: AssessmentRecord): Promise<{ record: AssessmentRecord; created: boolean }> {
-    try {
-      await this.assessments.insertOne(record);
-      return { record, created: true };
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.findByPaymentId(record.paymentId);
-      if (!existing) throw error;
-      return { record: existing, created: false };
-    }
+    if (await this.assessmentInserts.submit(record)) return { record, created: true };
+    const existing = await this.findByPaymentId(record.paymentId);
+    if (!existing) throw new Error(`the assessment of payment ${record.paymentId} was taken, then not found`);
+    return { record: existing, created: false };
   }
 
   async reviewQueue(first: number, after: { assessedAt: Date; id: string } | null): Promise<AssessmentRecord[]> {
