@@ -5,6 +5,7 @@ import { startSubgraph, type StartedSubgraph } from '../../runtime/subgraph-main
 import { isolateDatabases } from '../../tests/support/database';
 import { customerIdentity, operator, signedGraphql } from '../../tests/support/signed-client';
 import { complianceSubgraph } from './index';
+import { ComplianceRepository } from './repository';
 
 isolateDatabases();
 process.env.COMPLIANCE_AUDIT_POLL_MS = '50';
@@ -139,6 +140,18 @@ describe('compliance subgraph', () => {
       expect(daily.errors?.[0].message).toContain("would bring today's total to 11000.00 USD, over the BASIC KYC tier's daily limit of 10000.00 USD");
     });
 
+    it('money a customer received does not count toward its own daily limit', async () => {
+      const receiver = `cus_${uid()}`;
+      const payer = `cus_${uid()}`;
+      await gql(SUBMIT, { input: { customerId: receiver, tier: 'BASIC' } }, officer);
+      await gql(SUBMIT, { input: { customerId: payer, tier: 'VERIFIED' } }, officer);
+      const inbound = payment({ customerId: payer, counterpartyCustomerId: receiver, counterpartyName: 'Rita Receiver', beneficiaryName: null, amountMinor: '450000', usdEquivalentMinor: '450000' });
+      expect((await gql(PRESCREEN, { input: inbound })).data!.preScreenPayment).toBe(true);
+      await gql(SCREEN, { input: inbound });
+      for (let i = 0; i < 2; i++) expect((await gql(PRESCREEN, { input: payment({ customerId: receiver, amountMinor: '450000', usdEquivalentMinor: '450000' }) })).data!.preScreenPayment).toBe(true);
+      expect((await gql(PRESCREEN, { input: payment({ customerId: receiver, amountMinor: '200000', usdEquivalentMinor: '200000' }) })).errors?.[0].extensions?.code).toBe('LIMIT_EXCEEDED');
+    });
+
     it('the travel rule refuses incomplete cross-border details with BAD_USER_INPUT naming the fields', async () => {
       const customerId = `cus_${uid()}`;
       await gql(SUBMIT, { input: { customerId, tier: 'VERIFIED' } }, officer);
@@ -212,6 +225,22 @@ describe('compliance subgraph', () => {
       expect(cases[1].description).toBe('3 payments totalling 28600.00 USD within 72 hours, each between 90% of and just under the 10000.00 USD reporting threshold');
     });
 
+    it('a case opened without its audit record (a crash in between) is audited when the payment is screened again', async () => {
+      const customerId = `cus_${uid()}`;
+      const inputs = ['950000', '990000', '920000'].map((amount) => payment({ customerId, amountMinor: amount, usdEquivalentMinor: amount }));
+      for (const input of inputs.slice(0, 2)) await gql(SCREEN, { input });
+      // The third payment's screening got as far as its case, then stopped.
+      const repository = new ComplianceRepository(compliance.mongo.database('compliance'));
+      const third = inputs[2];
+      await repository.markScreened({ paymentId: third.paymentId, customerId, counterpartyCustomerId: null, usdEquivalentMinor: 920000n, at: new Date() });
+      const record = await repository.openCase({ kind: 'STRUCTURING', customerId, paymentIds: inputs.map((i) => i.paymentId), description: 'opened before a crash' }, new Date());
+      expect(record).not.toBeNull();
+      await gql(SCREEN, { input: third });
+      const audit = compliance.mongo.database('compliance').collection('audit_log');
+      expect(await audit.find({ kind: 'AML_CASE_OPENED', 'data.customerId': customerId }).map((r) => r.data.caseId).toArray()).toEqual([record!._id]);
+      expect((await gql(CASES, { c: customerId }, officer)).data!.amlCases.edges).toHaveLength(1);
+    });
+
     it('money received and sent straight on raises a rapid-movement case', async () => {
       const mule = `cus_${uid()}`;
       const inbound = payment({ customerId: `cus_${uid()}`, counterpartyCustomerId: mule, counterpartyName: 'Bob Mule', beneficiaryName: null, amountMinor: '500000', usdEquivalentMinor: '500000' });
@@ -220,6 +249,22 @@ describe('compliance subgraph', () => {
       await gql(SCREEN, { input: outbound });
       const cases = (await gql(CASES, { c: mule }, officer)).data!.amlCases.edges.map((e: any) => e.node);
       expect(cases).toEqual([expect.objectContaining({ kind: 'RAPID_MOVEMENT', paymentIds: [inbound.paymentId, outbound.paymentId] })]);
+    });
+
+    it('rapid movement of prescreened payments, and screening again opens nothing new', async () => {
+      const mule = `cus_${uid()}`;
+      const inbound = payment({ customerId: `cus_${uid()}`, counterpartyCustomerId: mule, counterpartyName: 'Bob Mule', beneficiaryName: null, amountMinor: '90000', usdEquivalentMinor: '90000' });
+      const outbound = payment({ customerId: mule, amountMinor: '80000', usdEquivalentMinor: '80000' });
+      for (const input of [inbound, outbound]) {
+        expect((await gql(PRESCREEN, { input })).data!.preScreenPayment).toBe(true);
+        await gql(SCREEN, { input });
+        await gql(SCREEN, { input });
+      }
+      const cases = (await gql(CASES, { c: mule }, officer)).data!.amlCases.edges.map((e: any) => e.node);
+      expect(cases).toEqual([expect.objectContaining({ kind: 'RAPID_MOVEMENT', paymentIds: [inbound.paymentId, outbound.paymentId] })]);
+      const audit = compliance.mongo.database('compliance').collection('audit_log');
+      expect(await audit.countDocuments({ kind: 'AML_CASE_OPENED', 'data.customerId': mule })).toBe(1);
+      expect(await audit.countDocuments({ key: `screening:${outbound.paymentId}` })).toBe(1);
     });
   });
 

@@ -22,6 +22,12 @@ export interface ComplianceConfig {
   travelRule: { thresholdUsdMinor: bigint };
   sanctions: ScreeningSettings;
   aml: AmlSettings;
+  /**
+   * How long prescreening trusts a KYC profile it read, in ms: a tier change saved through this
+   * process counts at once, one saved through another within this. 0 reads it per payment.
+   * compliance.json `kyc.profileCacheMs`, default 5000.
+   */
+  kycProfileCacheMs: number;
   /** Folder holding sdn.csv and alt.csv. Env COMPLIANCE_SANCTIONS_DIR; default ./sanctions-data. */
   sanctionsDir: string;
   /** Payment-event audit poll interval in ms; 0 turns the poller off. Env COMPLIANCE_AUDIT_POLL_MS. */
@@ -81,6 +87,7 @@ export function parseComplianceConfig(raw: any, env: { sanctionsDir?: string; po
         outboundPercent: num(rm.outboundPercent, 'aml.rapidMovement.outboundPercent', 1, 100),
       },
     },
+    kycProfileCacheMs: num(raw.kyc?.profileCacheMs ?? 5000, 'kyc.profileCacheMs', 0, 3_600_000),
     sanctionsDir: env.sanctionsDir ?? join(__dirname, 'sanctions-data'),
     paymentEventsPollMs: env.pollMs ?? num(raw.audit?.paymentEventsPollMs ?? 1000, 'audit.paymentEventsPollMs'),
     paymentEventsBatch: num(raw.audit?.paymentEventsBatch ?? 100, 'audit.paymentEventsBatch', 1, 1000),

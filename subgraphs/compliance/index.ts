@@ -18,7 +18,7 @@ export function createComplianceSubgraph(options: { config?: ComplianceConfig } 
       const config = options.config ?? loadComplianceConfig();
       const sanctions = loadSanctionsList(config.sanctionsDir);
       log.info({ entries: sanctions.entries, aliases: sanctions.aliases, dir: config.sanctionsDir }, 'sanctions list loaded');
-      const repository = new ComplianceRepository(mongo.database('compliance'));
+      const repository = new ComplianceRepository(mongo.database('compliance'), { profileCacheMs: config.kycProfileCacheMs });
       await repository.ensureIndexes();
       const service = new ComplianceService(repository, config, sanctions.list, log);
       const auditor = new PaymentEventAuditor(repository, log, config.paymentEventsPollMs, config.paymentEventsBatch);

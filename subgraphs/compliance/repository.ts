@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Collection, Db, Filter } from 'mongodb';
+import { LRUCache } from 'lru-cache';
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { guardedInserts } from '../../runtime/batched-commands';
 import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
+import { TickBatcher } from '../../runtime/tick-batcher';
 import type { AmlCaseKind, AmlFinding, ScreenedPayment } from './aml';
 import { GENESIS_HASH, hashRecord, toAuditData, type ChainRecord } from './audit-chain';
 import type { KycTier } from './config';
@@ -20,10 +23,30 @@ export interface KycProfileRecord {
   updatedAt: Date;
 }
 
-export interface ScreenedPaymentRecord extends Omit<ScreenedPayment, 'paymentId'> {
-  _id: string; // the payment id
+/**
+ * A customer's payment history: one row per payment and customer taking part. The paying
+ * customer's row has the payment id as `_id`; a transfer to another of our customers also
+ * has the receiving customer's row (`_id` `rcv_<payment id>`, `received`). `customerId` is
+ * whose history the row is in and `counterpartyCustomerId` the other side, so one range read
+ * of a customer's rows holds what it sent and what it received.
+ */
+export interface ScreenedPaymentRecord {
+  _id: string;
+  customerId: string;
+  counterpartyCustomerId: string | null;
+  usdEquivalentMinor: bigint;
+  /** When the payment was prescreened (screened, for a payment never prescreened). */
+  at: Date;
   /** Set once screenPayment ran: the payment was stored by payments. */
   screened: boolean;
+  /** On the receiving customer's row: the payment it received. */
+  received?: { paymentId: string };
+}
+
+/** What one range read of a customer's screened history holds. */
+export interface ScreenedHistory {
+  sent: ScreenedPayment[];
+  received: ScreenedPayment[];
 }
 
 export interface SanctionsMatchRecord {
@@ -71,8 +94,19 @@ export function checkIdFor(paymentId: string): string {
   return `chk_${paymentId}`;
 }
 
+/** A case's dedupeKey: its kind and its set of payments. */
+export function amlCaseKey(finding: Pick<AmlFinding, 'kind' | 'paymentIds'>): string {
+  const ids = [...finding.paymentIds].sort();
+  return `${finding.kind}:${createHash('sha256').update(ids.join(',')).digest('hex')}`;
+}
+
 export function auditIdFor(key: string): string {
   return `aud_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+export interface ComplianceRepositoryOptions {
+  /** How long prescreening trusts a KYC profile it read, in ms (recentProfileFor); 0 reads each time. Default 0. */
+  profileCacheMs?: number;
 }
 
 export class ComplianceRepository {
@@ -86,13 +120,37 @@ export class ComplianceRepository {
   /** The audit chain's appender: one gap-free sequence, each record linked to the previous hash. */
   private readonly auditLog: SequencedLog<AuditRecord, AuditDraft>;
 
-  constructor(db: Db) {
+  // Concurrent screenings share these commands (group commit: one command per batch).
+  private readonly checkInserts: TickBatcher<ComplianceCheckRecord, boolean>;
+  private readonly historyInserts: TickBatcher<ScreenedPaymentRecord, boolean>;
+  private readonly screenedMarks: TickBatcher<AnyBulkWriteOperation<ScreenedPaymentRecord>[], void>;
+
+  /** Profiles read lately, absent ones too (as null): a tier changes rarely, a customer pays often. */
+  private readonly recentProfiles: LRUCache<string, { profile: KycProfileRecord | null }> | null;
+
+  constructor(db: Db, options: ComplianceRepositoryOptions = {}) {
+    const profileCacheMs = options.profileCacheMs ?? 0;
+    this.recentProfiles = profileCacheMs > 0 ? new LRUCache({ max: 10_000, ttl: profileCacheMs }) : null;
     this.profiles = db.collection('kyc_profiles');
     this.payments = db.collection('screened_payments');
     this.checks = db.collection('compliance_checks');
     this.cases = db.collection('aml_cases');
     this.audit = db.collection('audit_log');
     this.state = db.collection('audit_state');
+    this.checkInserts = guardedInserts(this.checks);
+    this.historyInserts = guardedInserts(this.payments);
+    const payments = this.payments;
+    this.screenedMarks = new TickBatcher(async (batches) => {
+      const operations = batches.flat();
+      try {
+        await payments.bulkWrite(operations, { ordered: false });
+      } catch (error) {
+        // Two upserts of one new row raced: the row is there now, so the updates apply.
+        if (!isDuplicateKeyError(error)) throw error;
+        await payments.bulkWrite(operations, { ordered: false });
+      }
+      return batches.map(() => undefined);
+    });
     const audit = this.audit;
     this.auditLog = new SequencedLog<AuditRecord, AuditDraft>({
       readTail: () => audit.find({}).sort({ sequence: -1 }).limit(1).next(),
@@ -107,9 +165,8 @@ export class ComplianceRepository {
   }
 
   async ensureIndexes(): Promise<void> {
-    // Daily totals and AML windows: a customer's payments by time, sent and received.
+    // Daily totals and AML windows: a customer's history by time (sent and received rows).
     await this.payments.createIndex({ customerId: 1, at: 1 }, { name: 'customer_at' });
-    await this.payments.createIndex({ counterpartyCustomerId: 1, at: 1 }, { name: 'counterparty_at' });
     // One check per payment: what makes screenPayment idempotent.
     await this.checks.createIndex({ paymentId: 1 }, { unique: true, name: 'paymentId_unique' });
     await this.cases.createIndex({ dedupeKey: 1 }, { unique: true, name: 'dedupeKey_unique' });
@@ -131,35 +188,66 @@ export class ComplianceRepository {
     return this.profiles.findOne({ _id: customerId });
   }
 
+  /**
+   * The profile as read at most `profileCacheMs` ago: for prescreening, which reads one per
+   * payment. A change saved through this process is seen at once; one saved by another process
+   * within the TTL.
+   */
+  async recentProfileFor(customerId: string): Promise<KycProfileRecord | null> {
+    const cached = this.recentProfiles?.get(customerId);
+    if (cached) return cached.profile;
+    const profile = await this.profileFor(customerId);
+    // A save during the read has put its own, newer profile in the cache: keep that one.
+    if (this.recentProfiles && !this.recentProfiles.has(customerId)) this.recentProfiles.set(customerId, { profile });
+    return profile;
+  }
+
   async saveProfile(profile: KycProfileRecord): Promise<void> {
     const { _id, ...fields } = profile;
+    this.recentProfiles?.delete(_id);
     await this.profiles.updateOne({ _id }, { $set: fields }, { upsert: true });
+    this.recentProfiles?.set(_id, { profile });
   }
 
   // --- screened payments ---------------------------------------------------------------
 
-  /** Records a payment once; `screened` only ever goes from false to true. */
-  async recordPayment(payment: ScreenedPayment, screened: boolean): Promise<void> {
-    const { paymentId, ...fields } = payment;
-    try {
-      await this.payments.insertOne({ _id: paymentId, ...fields, screened });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      if (screened) await this.payments.updateOne({ _id: paymentId }, { $set: { screened: true } });
-    }
+  /**
+   * Records a prescreened payment, unscreened, in its customers' histories (the daily limit
+   * counts it from now on). A repeat for the same payment id changes nothing.
+   */
+  async recordPrescreened(payment: ScreenedPayment): Promise<void> {
+    await Promise.all(historyRows(payment, false).map((row) => this.historyInserts.submit(row)));
   }
 
+  /**
+   * Marks a payment screened in its customers' histories, recording it first when it was not
+   * prescreened: one update command for both rows (and the marks of the moment). `screened`
+   * only ever goes from false to true.
+   */
+  async markScreened(payment: ScreenedPayment): Promise<void> {
+    await this.screenedMarks.submit(
+      historyRows(payment, true).map(({ _id, screened, ...fields }) => ({
+        updateOne: { filter: { _id }, update: { $set: { screened }, $setOnInsert: fields }, upsert: true },
+      })),
+    );
+  }
+
+  /** What the customer sent since `since` (screened or not), this payment excluded: the daily total. */
   async totalSentSince(customerId: string, since: Date, excludePaymentId: string): Promise<bigint> {
-    const rows = await this.payments.find({ customerId, at: { $gte: since }, _id: { $ne: excludePaymentId } }, { projection: { usdEquivalentMinor: 1 } }).toArray();
-    return rows.reduce((sum, row) => sum + BigInt(row.usdEquivalentMinor), 0n);
+    const rows = await this.payments.find({ customerId, at: { $gte: since } }, { projection: { usdEquivalentMinor: 1, received: 1 } }).toArray();
+    return rows.reduce((sum, row) => (row.received || row._id === excludePaymentId ? sum : sum + BigInt(row.usdEquivalentMinor)), 0n);
   }
 
-  async screenedSentSince(customerId: string, since: Date): Promise<ScreenedPayment[]> {
-    return toScreened(await this.payments.find({ customerId, screened: true, at: { $gte: since } }).toArray());
-  }
-
-  async screenedReceivedSince(customerId: string, since: Date): Promise<ScreenedPayment[]> {
-    return toScreened(await this.payments.find({ counterpartyCustomerId: customerId, screened: true, at: { $gte: since } }).toArray());
+  /** The customer's screened payments since `since`, sent and received, in one read. */
+  async screenedHistorySince(customerId: string, since: Date): Promise<ScreenedHistory> {
+    const rows = await this.payments.find({ customerId, screened: true, at: { $gte: since } }).toArray();
+    const history: ScreenedHistory = { sent: [], received: [] };
+    for (const row of rows) {
+      const usdEquivalentMinor = BigInt(row.usdEquivalentMinor);
+      if (row.received) history.received.push({ paymentId: row.received.paymentId, customerId: row.counterpartyCustomerId!, counterpartyCustomerId: row.customerId, usdEquivalentMinor, at: row.at });
+      else history.sent.push({ paymentId: row._id, customerId: row.customerId, counterpartyCustomerId: row.counterpartyCustomerId, usdEquivalentMinor, at: row.at });
+    }
+    return history;
   }
 
   // --- checks --------------------------------------------------------------------------
@@ -172,16 +260,12 @@ export class ComplianceRepository {
     return this.checks.findOne({ _id: checkIdFor(paymentId) });
   }
 
+  /** Inserts the check, or returns the one already stored for its payment (read only then). */
   async insertCheck(check: ComplianceCheckRecord): Promise<ComplianceCheckRecord> {
-    try {
-      await this.checks.insertOne(check);
-      return check;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.checkFor(check.paymentId);
-      if (!existing) throw error;
-      return existing;
-    }
+    if (await this.checkInserts.submit(check)) return check;
+    const existing = await this.checkFor(check.paymentId);
+    if (!existing) throw new Error(`the check of payment ${check.paymentId} was taken, then not found`);
+    return existing;
   }
 
   /** Resolves a check still waiting as POTENTIAL_MATCH; false when it no longer waits. */
@@ -198,9 +282,7 @@ export class ComplianceRepository {
 
   /** Opens a case for a finding once; returns it, or null when it exists already. */
   async openCase(finding: AmlFinding, openedAt: Date): Promise<AmlCaseRecord | null> {
-    const ids = [...finding.paymentIds].sort();
-    const dedupeKey = `${finding.kind}:${createHash('sha256').update(ids.join(',')).digest('hex')}`;
-    const record: AmlCaseRecord = { _id: newId('aml'), ...finding, openedAt, dedupeKey };
+    const record: AmlCaseRecord = { _id: newId('aml'), ...finding, openedAt, dedupeKey: amlCaseKey(finding) };
     return (await insertIfAbsent(this.cases, record)) ? record : null;
   }
 
@@ -248,6 +330,12 @@ export class ComplianceRepository {
   }
 }
 
-function toScreened(rows: ScreenedPaymentRecord[]): ScreenedPayment[] {
-  return rows.map(({ _id, customerId, counterpartyCustomerId, usdEquivalentMinor, at }) => ({ paymentId: _id, customerId, counterpartyCustomerId, usdEquivalentMinor: BigInt(usdEquivalentMinor), at }));
+/** A payment's rows: the paying customer's, and the receiving customer's when that is another of ours. */
+function historyRows(payment: ScreenedPayment, screened: boolean): ScreenedPaymentRecord[] {
+  const { paymentId, customerId, counterpartyCustomerId, usdEquivalentMinor, at } = payment;
+  const rows: ScreenedPaymentRecord[] = [{ _id: paymentId, customerId, counterpartyCustomerId, usdEquivalentMinor, at, screened }];
+  if (counterpartyCustomerId !== null && counterpartyCustomerId !== customerId) {
+    rows.push({ _id: `rcv_${paymentId}`, customerId: counterpartyCustomerId, counterpartyCustomerId: customerId, usdEquivalentMinor, at, screened, received: { paymentId } });
+  }
+  return rows;
 }

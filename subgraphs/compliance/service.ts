@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { ErrorCode, PaygraphError, badInput, forbidden, notFound } from '../../runtime/errors';
 import { hasScope, serviceIdentity, type Identity } from '../../runtime/identity';
@@ -5,9 +6,9 @@ import { InternalClient } from '../../runtime/internal-client';
 import { detectRapidMovement, detectStructuring, isCovered, type AmlFinding, type ScreenedPayment } from './aml';
 import { ChainVerifier, type ChainVerification } from './audit-chain';
 import { KYC_TIERS, type ComplianceConfig, type KycTier } from './config';
-import { screenName, statusForMatches, type ListedParty } from './matcher';
+import { normaliseName, screenTokens, statusForMatches, type ListedParty, type NameMatch } from './matcher';
 import { checkTierLimits, checkTravelRule, startOfUtcDay } from './prescreen';
-import { checkIdFor, newId, type AmlCaseRecord, type ComplianceCheckRecord, type ComplianceRepository, type KycProfileRecord, type SanctionsMatchRecord } from './repository';
+import { amlCaseKey, checkIdFor, newId, type AmlCaseRecord, type ComplianceCheckRecord, type ComplianceRepository, type KycProfileRecord, type SanctionsMatchRecord } from './repository';
 
 export interface PaymentScreeningInput {
   paymentId: string;
@@ -55,6 +56,9 @@ function optionalText(value: unknown, field: string, max = 300): string | null {
 
 /** Compliance's use cases. Every decision is appended to the audit trail. */
 export class ComplianceService {
+  /** Sanctions matches by normalised name: the list is fixed for the process, and names recur. */
+  private readonly matchesByName = new LRUCache<string, NameMatch[]>({ max: 10_000 });
+
   constructor(
     readonly repository: ComplianceRepository,
     readonly config: ComplianceConfig,
@@ -123,9 +127,12 @@ export class ComplianceService {
     const now = this.clock();
     try {
       checkTravelRule(input, this.config.travelRule.thresholdUsdMinor);
-      const profile = (await this.repository.profileFor(input.customerId)) ?? defaultProfile(input.customerId);
-      const today = await this.repository.totalSentSince(input.customerId, startOfUtcDay(now), input.paymentId);
-      checkTierLimits(profile.tier, this.limitsFor(profile.tier), input.usdEquivalentMinor, today);
+      const [profile, today] = await Promise.all([
+        this.repository.recentProfileFor(input.customerId),
+        this.repository.totalSentSince(input.customerId, startOfUtcDay(now), input.paymentId),
+      ]);
+      const tier = (profile ?? defaultProfile(input.customerId)).tier;
+      checkTierLimits(tier, this.limitsFor(tier), input.usdEquivalentMinor, today);
     } catch (error) {
       if (error instanceof PaygraphError) {
         await this.audit(`prescreen:${input.paymentId}:refused:${error.code}`, 'PAYMENT_PRESCREEN_REFUSED', {
@@ -134,22 +141,23 @@ export class ComplianceService {
       }
       throw error;
     }
-    await this.repository.recordPayment(toScreenedPayment(input, now), false);
+    await this.repository.recordPrescreened(toScreenedPayment(input, now));
     await this.audit(`prescreen:${input.paymentId}:passed`, 'PAYMENT_PRESCREEN_PASSED', { paymentId: input.paymentId, customerId: input.customerId, usdEquivalentMinor: input.usdEquivalentMinor });
     return true;
   }
 
   /**
-   * Sanctions screening and AML monitoring of a stored payment, once. Every step after the
-   * check is idempotent and runs on a retry too, so a crash midway is finished by the retry.
+   * Sanctions screening and AML monitoring of a stored payment, once. The check is inserted
+   * first (the unique index keeps the first one; a retry reads it back); every step after it
+   * is idempotent and runs on a retry too, so a crash midway is finished by the retry. The
+   * screening and any cases it opens are audited together, in that order.
    */
   async screenPayment(input: PaymentScreeningInput): Promise<ComplianceCheckRecord> {
     validateScreeningInput(input);
     const now = this.clock();
-    let check = await this.repository.checkFor(input.paymentId);
-    if (!check) {
-      const matches = this.screenParties(input);
-      check = await this.repository.insertCheck({
+    const matches = this.screenParties(input);
+    const [check] = await Promise.all([
+      this.repository.insertCheck({
         _id: checkIdFor(input.paymentId),
         paymentId: input.paymentId,
         customerId: input.customerId,
@@ -157,13 +165,20 @@ export class ComplianceService {
         matches,
         checkedAt: now,
         resolution: null,
-      });
-    }
-    await this.repository.recordPayment(toScreenedPayment(input, now), true);
-    await this.audit(`screening:${input.paymentId}`, 'SANCTIONS_SCREENING', {
-      paymentId: input.paymentId, customerId: input.customerId, status: check.status, matches: check.matches,
-    }, check.checkedAt);
-    await this.monitorAml(input.customerId, now, input.paymentId);
+      }),
+      // Marked before AML reads: of two payments screened at once, the later read sees both.
+      this.repository.markScreened(toScreenedPayment(input, now)),
+    ]);
+    const opened = await this.monitorAml(input.customerId, now, input.paymentId);
+    await this.repository.appendAudits([
+      { key: `screening:${input.paymentId}`, kind: 'SANCTIONS_SCREENING', data: { paymentId: input.paymentId, customerId: input.customerId, status: check.status, matches: check.matches }, at: check.checkedAt },
+      ...opened.map((record) => ({
+        key: `aml:${record.dedupeKey}`,
+        kind: 'AML_CASE_OPENED',
+        data: { caseId: record._id, customerId: record.customerId, kind: record.kind, paymentIds: record.paymentIds, description: record.description },
+        at: record.openedAt,
+      })),
+    ]);
     return check;
   }
 
@@ -173,39 +188,56 @@ export class ComplianceService {
       [input.beneficiaryName, 'BENEFICIARY'],
       [input.counterpartyName, 'BENEFICIARY'],
     ];
-    const matches = parties.flatMap(([name, party]) => (name ? screenName(name, this.sanctions, this.config.sanctions).map((m) => ({ ...m, party })) : []));
+    const matches = parties.flatMap(([name, party]) => (name ? this.matchesFor(name).map((m) => ({ ...m, party })) : []));
     return matches.sort((a, b) => b.score - a.score).slice(0, this.config.sanctions.maxMatches);
+  }
+
+  private matchesFor(name: string): NameMatch[] {
+    const tokens = normaliseName(name);
+    const key = tokens.join(' ');
+    let matches = this.matchesByName.get(key);
+    if (!matches) {
+      matches = screenTokens(tokens, this.sanctions, this.config.sanctions);
+      this.matchesByName.set(key, matches);
+    }
+    return matches;
   }
 
   /**
    * Runs the AML rules for a customer and opens the cases not yet open. Given the payment
    * just screened, only patterns that payment takes part in are considered: monitoring runs
    * on every payment, so older patterns were judged when their own payments came in.
+   * Returns the cases for the caller to audit: those it opened, and those exactly these
+   * findings opened before (a retry after a crash between a case and its audit record; the
+   * record is appended once by its key).
    */
   async monitorAml(customerId: string, now: Date, paymentId?: string): Promise<AmlCaseRecord[]> {
     const { structuring, rapidMovement } = this.config.aml;
     const lookbackHours = Math.max(structuring.windowHours, rapidMovement.windowHours * 2);
-    const since = new Date(now.getTime() - lookbackHours * 3_600_000);
-    const sent = await this.repository.screenedSentSince(customerId, since);
-    const received = await this.repository.screenedReceivedSince(customerId, new Date(now.getTime() - rapidMovement.windowHours * 3_600_000));
+    const { sent, received } = await this.repository.screenedHistorySince(customerId, new Date(now.getTime() - lookbackHours * 3_600_000));
+    const receivedSince = now.getTime() - rapidMovement.windowHours * 3_600_000;
     const findings: AmlFinding[] = [];
     const s = detectStructuring(customerId, sent, now, structuring);
     if (s) findings.push(s);
-    findings.push(...detectRapidMovement(customerId, received, sent, rapidMovement));
+    findings.push(...detectRapidMovement(customerId, received.filter((p) => p.at.getTime() >= receivedSince), sent, rapidMovement));
     const relevant = paymentId === undefined ? findings : findings.filter((finding) => finding.paymentIds.includes(paymentId));
     if (relevant.length === 0) return [];
-    const existing: { kind: string; paymentIds: readonly string[] }[] = await this.repository.casesOf(customerId);
-    const opened: AmlCaseRecord[] = [];
+    const existing = await this.repository.casesOf(customerId);
+    const toAudit: AmlCaseRecord[] = [];
     for (const finding of relevant) {
+      const same = existing.find((record) => record.dedupeKey === amlCaseKey(finding));
+      if (same) {
+        toAudit.push(same);
+        continue;
+      }
       if (isCovered(finding, existing)) continue;
       const record = await this.repository.openCase(finding, now);
-      if (!record) continue;
+      if (!record) continue; // a concurrent screening opened it, and audits it
       existing.push(record);
-      opened.push(record);
-      await this.audit(`aml:${record.dedupeKey}`, 'AML_CASE_OPENED', { caseId: record._id, customerId, kind: record.kind, paymentIds: record.paymentIds, description: record.description });
+      toAudit.push(record);
       this.log.warn({ caseId: record._id, kind: record.kind, customerId }, 'AML case opened');
     }
-    return opened;
+    return toAudit;
   }
 
   async resolveCheck(officer: string, paymentIdInput: string, status: string, note: string | null): Promise<ComplianceCheckRecord> {
