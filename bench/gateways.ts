@@ -5,10 +5,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { internalSigningSecret, SUBGRAPH_NAMES, type SubgraphName } from '../runtime/config';
+import { internalSigningSecret, SUBGRAPH_NAMES, SUBGRAPHS, type SubgraphName } from '../runtime/config';
 import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
 import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
 import { launchStack, waitForUrl, type RunningStack } from '../scripts/stack';
+import { checkoutBaseline, startBaselineGateway, type BaselineCheckout } from './gateways/baseline';
 import { perRequest as cpuPerRequest, snapshot, type CpuSnapshot } from './gateways/cpu';
 import { benchSignature, withSubgraphUrls } from './gateways/identity';
 import { runLoad, type LoadRequest, type LoadResult } from './gateways/load';
@@ -23,16 +24,23 @@ import { DEFAULT_VOLUME, pickRandom, seedVolume, type SeededVolume } from './vol
  * same four subgraph processes on the same seeded volume, and the subgraph itself where an
  * operation needs only one. Every target runs in its own process; rates measured side by side
  * in one run are compared as ratios (the machine is shared, absolute figures are noisy).
+ * With --baseline <git-ref>, our gateway at that commit runs beside ours as `paygraph-baseline`:
+ * before/after ratios from one run.
  * Prints a table and writes JSON and a PNG chart under bench/results/. Asserts nothing.
  */
-const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, proxy: 4330, hiveRouter: 4340, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
+const PORTS = { paygraph: 4300, apollo: 4310, hive: 4320, proxy: 4330, hiveRouter: 4340, baseline: 4350, subgraphs: { accounts: 4301, payments: 4302, risk: 4303, compliance: 4304 } as Record<SubgraphName, number> };
 const DB_PREFIX = 'paygraph_bench_';
 const CLIENTS = [1, 20, 100];
 const WARM_UP_SECONDS = 3;
 
-/** `proxy` (opt-in: --targets): a bare forwarding proxy in front of the subgraph, the floor of one hop. */
-type TargetName = 'paygraph' | 'apollo' | 'hive' | 'hive-router' | 'proxy' | 'direct';
-const TARGETS: TargetName[] = ['paygraph', 'apollo', 'hive', 'hive-router', 'proxy', 'direct'];
+/**
+ * `proxy` (opt-in: --targets): a bare forwarding proxy in front of the subgraph, the floor of one hop.
+ * `paygraph-baseline` (with --baseline <git-ref>): our gateway as that commit had it (bench/gateways/baseline.ts).
+ */
+type TargetName = 'paygraph' | 'paygraph-baseline' | 'apollo' | 'hive' | 'hive-router' | 'proxy' | 'direct';
+const TARGETS: TargetName[] = ['paygraph', 'paygraph-baseline', 'apollo', 'hive', 'hive-router', 'proxy', 'direct'];
+/** Targets that are our gateway (now, or at the baseline): they verify the caller's JWT. */
+const OURS: TargetName[] = ['paygraph', 'paygraph-baseline'];
 /** Targets that serve only operations one subgraph answers. */
 const SINGLE_SUBGRAPH: TargetName[] = ['proxy', 'direct'];
 
@@ -220,6 +228,8 @@ async function main(): Promise<void> {
       // fetches of several callers too, but merges entity fetches only within one
       // (gateway/subgraph-batching.ts): this shows what many callers cost it.
       callers: { type: 'string', default: '1' },
+      // A git ref whose gateway runs as the extra target paygraph-baseline: ours / baseline per cell.
+      baseline: { type: 'string' },
     },
   });
   const readRounds = Math.max(1, Number(values.rounds));
@@ -227,8 +237,10 @@ async function main(): Promise<void> {
   const clientCounts = values.clients!.split(',').map(Number);
   const wantedOps = new Set(values.operations!.split(','));
   const wantedTargets = new Set(values.targets!.split(','));
+  if (values.baseline) wantedTargets.add('paygraph-baseline');
+  else if (wantedTargets.has('paygraph-baseline')) throw new Error('the paygraph-baseline target needs --baseline <git-ref>');
   const started = Date.now();
-  await assertPortsFree([PORTS.paygraph, PORTS.apollo, PORTS.hive, PORTS.hiveRouter, PORTS.proxy, ...Object.values(PORTS.subgraphs)]);
+  await assertPortsFree([PORTS.paygraph, PORTS.baseline, PORTS.apollo, PORTS.hive, PORTS.hiveRouter, PORTS.proxy, ...Object.values(PORTS.subgraphs)]);
   const resultsDir = join(__dirname, 'results');
   // --profile: every server process writes a V8 CPU profile on exit (bench/gateways/profile-top.ts reads them).
   const profileDir = join(resultsDir, 'profiles');
@@ -263,9 +275,10 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let stack: RunningStack | undefined;
   let supergraphDir: string | undefined;
+  let baseline: BaselineCheckout | undefined;
   // Interrupted (Ctrl-C, a timeout): stop what we started instead of leaving it on the ports.
   const interrupted = () => {
-    void Promise.all(children.map(stopProcess)).then(() => stack?.stop()).then(() => db?.stop()).finally(() => process.exit(130));
+    void Promise.all(children.map(stopProcess)).then(() => stack?.stop()).then(() => db?.stop()).then(() => baseline?.remove()).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
@@ -277,6 +290,19 @@ async function main(): Promise<void> {
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, stack!.subgraphUrls[name]]));
     writeFileSync(supergraphPath, withSubgraphUrls(readFileSync(join(__dirname, '..', 'schema', 'supergraph.graphql'), 'utf8'), urls));
     const pids: Record<string, number | undefined> = { ferretdb: db?.process.pid, ...Object.fromEntries([...stack.processes].map(([name, child]) => [name === 'gateway' ? 'paygraph' : name, child.pid])) };
+    if (values.baseline) {
+      baseline = checkoutBaseline(values.baseline);
+      // Our gateway's environment as launchStack gives it: the subgraphs' URLs both ways, each
+      // gateway reads the one its code knows (SUBGRAPH_URLS now, <NAME>_URL at older commits).
+      const gatewayEnv: Record<string, string> = { ...processEnv, MONGODB_URI: mongoUri, SUBGRAPH_URLS: JSON.stringify(urls) };
+      for (const name of SUBGRAPH_NAMES) {
+        gatewayEnv[SUBGRAPHS[name].urlEnv] = urls[name];
+        gatewayEnv[SUBGRAPHS[name].portEnv] = String(PORTS.subgraphs[name]);
+      }
+      children.push(await startBaselineGateway(baseline, PORTS.baseline, gatewayEnv));
+      pids['paygraph-baseline'] = children[children.length - 1].pid;
+      console.log(`paygraph-baseline: the gateway of ${baseline.ref} (${baseline.commit.slice(0, 12)})${baseline.sameSupergraph ? '' : ', whose schema/supergraph.graphql differs from ours'}`);
+    }
     if (wantedTargets.has('apollo')) children.push(await startGatewayProcess('apollo-gateway.ts', PORTS.apollo, supergraphPath, processEnv));
     if (wantedTargets.has('apollo')) pids.apollo = children[children.length - 1].pid;
     if (wantedTargets.has('hive')) children.push(await startGatewayProcess('hive-gateway.ts', PORTS.hive, supergraphPath, processEnv));
@@ -299,6 +325,7 @@ async function main(): Promise<void> {
     const secret = internalSigningSecret();
     const gatewayUrls: Record<Exclude<TargetName, 'direct' | 'proxy'>, string> = {
       paygraph: stack.gatewayUrl,
+      'paygraph-baseline': `http://127.0.0.1:${PORTS.baseline}/graphql`,
       apollo: `http://127.0.0.1:${PORTS.apollo}/graphql`,
       hive: `http://127.0.0.1:${PORTS.hive}/graphql`,
       'hive-router': `http://127.0.0.1:${PORTS.hiveRouter}/graphql`,
@@ -311,6 +338,7 @@ async function main(): Promise<void> {
       readRounds,
       callers,
       mutationSecondsPerRun: Number(values['mutation-seconds']),
+      ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit } } : {}),
       measurements: [],
     };
     const runId = randomUUID().slice(0, 8);
@@ -319,7 +347,7 @@ async function main(): Promise<void> {
       const targetUrl = (t: TargetName) => (t === 'direct' ? stack!.subgraphUrls[op.direct!] : t === 'proxy' ? `http://127.0.0.1:${PORTS.proxy}/${op.direct}/graphql` : gatewayUrls[t]);
       const request = (t: TargetName): LoadRequest => {
         const body = op.body();
-        if (t === 'paygraph') return { body, headers: { authorization: `Bearer ${nextToken()}` } };
+        if (OURS.includes(t)) return { body, headers: { authorization: `Bearer ${nextToken()}` } };
         // The proxy forwards the caller's headers: signed for the subgraph's own path.
         if (SINGLE_SUBGRAPH.includes(t)) return { body, headers: benchSignature(secret, stack!.subgraphUrls[op.direct!], body) };
         return { body, headers: {} };
@@ -372,6 +400,8 @@ async function main(): Promise<void> {
       if (m.operation === 'fan-out' && hive !== null) console.log(`target: fan-out at ${m.clients} clients, ours/hive = ${hive.toFixed(2)} (want >= 1.20)${besideHive}`);
       else if (m.operation === 'fan-out' && hiveRouter !== null) console.log(`fan-out at ${m.clients} clients${besideHive}`);
       if (m.operation === 'lookup' && direct !== null) console.log(`target: lookup at ${m.clients} clients, ours/direct = ${direct.toFixed(2)} (want >= 0.80)${besideHive}`);
+      const before = ratio(report, m, 'paygraph-baseline');
+      if (before !== null) console.log(`before/after: ${m.operation} at ${m.clients} clients, ours/paygraph-baseline (${report.baseline!.ref}) = ${before.toFixed(2)}`);
     }
     // One caller is the headline run; a run with many callers is kept beside it, not over it.
     const paths = await writeReport(report, resultsDir, callers === 1 ? 'gateways' : `gateways-callers-${callers}`);
@@ -381,6 +411,7 @@ async function main(): Promise<void> {
     await stack?.stop();
     await db?.stop();
     if (supergraphDir) rmSync(supergraphDir, { recursive: true, force: true });
+    baseline?.remove();
     console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 }

@@ -26,6 +26,8 @@ export interface BenchReport {
   callers: number;
   /** createPayment runs last longer (see --mutation-seconds). */
   mutationSecondsPerRun: number;
+  /** The commit whose gateway ran as `paygraph-baseline` (--baseline). */
+  baseline?: { ref: string; commit: string };
   measurements: Measurement[];
   /** Our gateway's rate over each other target's, per cell: derived from `measurements`, written for readers of the JSON. */
   ratios?: CellRatios[];
@@ -60,7 +62,9 @@ export function cellRatios(report: BenchReport): CellRatios[] {
 const fmt = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
 
 export function formatTable(report: BenchReport): string {
-  const header = ['operation', 'clients', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'x hive', 'x hive-router', 'x direct', 'cpu ms/op: db+subgraphs+gateway', 'db cmds/op'];
+  // Ours over our gateway at the baseline commit, only in a run that had one.
+  const versus = ['hive', 'hive-router', 'direct', ...(report.baseline ? ['paygraph-baseline'] : [])];
+  const header = ['operation', 'clients', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...versus.map((t) => (t === 'paygraph-baseline' ? 'x baseline' : `x ${t}`)), 'cpu ms/op: db+subgraphs+gateway', 'db cmds/op'];
   const subgraphs = ['accounts', 'payments', 'risk', 'compliance'];
   const cpu = (m: Measurement) => {
     const c = m.cpuMsPerRequest;
@@ -71,7 +75,7 @@ export function formatTable(report: BenchReport): string {
   const rows = report.measurements.map((m) => [
     m.operation, String(m.clients), m.target, fmt(m.requestsPerSecond, 1), fmt(m.p50Ms, 0), fmt(m.p99Ms, 0),
     m.completed === 0 ? `${m.errors} (none answered)` : String(m.errors),
-    fmt(ratio(report, m, 'hive')), fmt(ratio(report, m, 'hive-router')), fmt(ratio(report, m, 'direct')), cpu(m),
+    ...versus.map((t) => fmt(ratio(report, m, t))), cpu(m),
     Object.entries(m.dbCommandsPerRequest).filter(([, n]) => n > 0.05).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(', ') || '0',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -79,7 +83,7 @@ export function formatTable(report: BenchReport): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const COLOURS: Record<string, string> = { paygraph: '#1f77b4', apollo: '#ff7f0e', hive: '#2ca02c', 'hive-router': '#98df8a', proxy: '#bcbd22', direct: '#7f7f7f' };
+const COLOURS: Record<string, string> = { paygraph: '#1f77b4', 'paygraph-baseline': '#aec7e8', apollo: '#ff7f0e', hive: '#2ca02c', 'hive-router': '#98df8a', proxy: '#bcbd22', direct: '#7f7f7f' };
 
 /** Grouped bars of req/s per operation and client count, one bar per target, as SVG. */
 export function chartSvg(report: BenchReport): string {
