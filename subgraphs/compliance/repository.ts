@@ -167,6 +167,10 @@ export class ComplianceRepository {
   async ensureIndexes(): Promise<void> {
     // Daily totals and AML windows: a customer's history by time (sent and received rows).
     await this.payments.createIndex({ customerId: 1, at: 1 }, { name: 'customer_at' });
+    // What the receiving customers' rows replaced: no query reads by counterparty any more.
+    await this.payments.dropIndex('counterparty_at').catch((error: { codeName?: string }) => {
+      if (error.codeName !== 'IndexNotFound' && error.codeName !== 'NamespaceNotFound') throw error;
+    });
     // One check per payment: what makes screenPayment idempotent.
     await this.checks.createIndex({ paymentId: 1 }, { unique: true, name: 'paymentId_unique' });
     await this.cases.createIndex({ dedupeKey: 1 }, { unique: true, name: 'dedupeKey_unique' });
