@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { badInput, ErrorCode, notFound, PaygraphError } from '../../runtime/errors';
 import { canSeeCustomer, requireScope, type Identity } from '../../runtime/identity';
 import { parseDecimal } from '../../runtime/money';
-import type { Collaborators } from './collaborators';
+import type { AccountFacts, Collaborators } from './collaborators';
 import type { PaymentsConfig } from './config';
 import { quote, usdEquivalentMinor, type RateTable } from './fx';
 import { idempotencyKeyId, type PaymentDoc, type PaymentsRepository } from './repository';
@@ -52,12 +52,45 @@ export class PaymentService {
   private async admitted(identity: Identity, request: ReturnType<typeof validateCreatePayment>): Promise<PaymentDoc> {
     const fingerprint = paymentFingerprint(request);
     const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
-    // The key and the accounts are looked up at once: a replay wastes the account read, a new payment waits for one round trip.
-    const [known, [source, destination]] = await Promise.all([this.repository.findKey(identity.subject, 'createPayment', request.idempotencyKey), this.collaborators.accountFacts(ids)]);
-    if (known) {
-      assertSameRequest(known.fingerprint, fingerprint, request.idempotencyKey);
-      if (await this.repository.findPayment(known.paymentId)) return this.driveQuietly(known.paymentId);
+    const now = new Date();
+    const keyId = idempotencyKeyId(identity.subject, 'createPayment', request.idempotencyKey);
+    // The key is claimed first (one insert; a replay learns its payment from the collision),
+    // while the accounts are read; a refusal below releases it, so it does not stick.
+    const claiming = this.repository.claimKey({ _id: keyId, subject: identity.subject, scope: 'createPayment', key: request.idempotencyKey, fingerprint, paymentId: newPaymentId(), createdAt: now });
+    const facts = this.collaborators.accountFacts(ids);
+    facts.catch(() => undefined); // awaited below, unless the claim fails first: never an unhandled rejection
+    const claim = await claiming;
+    const paymentId = claim.claimed ? claim.paymentId : claim.existing.paymentId;
+    const release = async (error: unknown): Promise<never> => {
+      if (claim.claimed) await this.repository.releaseKey(keyId, paymentId);
+      throw error;
+    };
+    const [source, destination] = await facts.catch(release);
+    if (!claim.claimed) {
+      // The same request gets the same payment; a key whose payment is not stored yet (a crash,
+      // or a concurrent request still screening) gets it stored under the key's payment id.
+      assertSameRequest(claim.existing.fingerprint, fingerprint, request.idempotencyKey);
+      if (await this.repository.findPayment(paymentId)) return this.driveQuietly(paymentId);
     }
+    const doc = await this.newPayment(identity, request, paymentId, source, destination, now).catch(release);
+    // Inserted here, leased to this process, and driven on from memory.
+    if (await this.repository.insertPayment(doc)) {
+      countStatusChange(doc.status);
+      return this.driveQuietly(doc._id, doc);
+    }
+    return this.driveQuietly(paymentId);
+  }
+
+  /** The payment a valid request becomes; refused (BAD_USER_INPUT, NOT_FOUND, the prescreen's codes) before anything is stored. */
+  private async newPayment(
+    identity: Identity,
+    request: ReturnType<typeof validateCreatePayment>,
+    paymentId: string,
+    source: AccountFacts | null,
+    destination: AccountFacts | null,
+    now: Date,
+  ): Promise<PaymentDoc> {
+    const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
 
     if (!source || !canSeeCustomer(identity, source.customerId)) throw notFound('account', request.sourceAccountId);
     if (source.status !== 'ACTIVE') throw badInput(`the source account is ${source.status}`, { field: 'sourceAccountId' });
@@ -75,8 +108,6 @@ export class PaymentService {
     const fx = beneficiary && beneficiary.currency !== request.currency ? quote(this.rates, request.amountMinor, request.currency, beneficiary.currency) : null;
     const usdMinor = usdEquivalentMinor(this.rates, request.amountMinor, request.currency);
     const counterpartyCountry = beneficiary?.country ?? destination?.customerCountry ?? null;
-    const now = new Date();
-    const paymentId = known?.paymentId ?? newPaymentId();
     const customerIds = [...new Set([source.customerId, ...(destination ? [destination.customerId] : [])])];
     const doc: PaymentDoc = {
       _id: paymentId,
@@ -121,24 +152,9 @@ export class PaymentService {
       updatedAt: now,
     };
 
-    // The travel rule and KYC limits refuse the payment before anything is stored, so a
-    // refusal does not stick to the idempotency key.
+    // The travel rule and KYC limits refuse the payment before it is stored.
     await this.collaborators.preScreenPayment(this.saga.screeningInput(doc));
-
-    const claim = await this.repository.claimKey({
-      _id: idempotencyKeyId(identity.subject, 'createPayment', request.idempotencyKey), subject: identity.subject, scope: 'createPayment', key: request.idempotencyKey, fingerprint, paymentId, createdAt: now,
-    });
-    if (!claim.claimed) {
-      // A concurrent request with the same key won: the same request gets the same payment.
-      assertSameRequest(claim.existing.fingerprint, fingerprint, request.idempotencyKey);
-      doc._id = claim.existing.paymentId;
-    }
-    // Inserted here (also for a key whose payment a crashed request never inserted): driven on from memory.
-    if (await this.repository.insertPayment(doc)) {
-      countStatusChange(doc.status);
-      return this.driveQuietly(doc._id, doc);
-    }
-    return this.driveQuietly(doc._id);
+    return doc;
   }
 
   /** Drives the saga (a payment just inserted, or one read first); a collaborator outage leaves the payment where it is, to be resumed. */

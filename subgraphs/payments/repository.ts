@@ -210,11 +210,16 @@ export class PaymentsRepository {
   // ---- idempotency keys ----
 
   /** Inserts the key, or returns the record already there (the unique index decides races). */
-  async claimKey(doc: IdempotencyDoc): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyDoc }> {
-    if (await this.keyInserts.submit(doc)) return { claimed: true };
+  async claimKey(doc: IdempotencyDoc): Promise<{ claimed: true; paymentId: string } | { claimed: false; existing: IdempotencyDoc }> {
+    if (await this.keyInserts.submit(doc)) return { claimed: true, paymentId: doc.paymentId };
     const existing = await this.keyReads.submit(doc._id);
     if (!existing) throw new Error(`idempotency key ${doc._id} was taken, then not found`);
     return { claimed: false, existing };
+  }
+
+  /** Gives a key claimed by a request that was then refused back (only the claim of that payment id). */
+  async releaseKey(id: string, paymentId: string): Promise<void> {
+    await this.keys.deleteOne({ _id: id, paymentId });
   }
 
   async findKey(subject: string, scope: IdempotencyDoc['scope'], key: string): Promise<IdempotencyDoc | null> {
