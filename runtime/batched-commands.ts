@@ -48,9 +48,16 @@ export interface ConditionalUpdate<T> {
 }
 
 /**
- * Compare-and-set updates: true when the filter matched. One unordered bulkWrite per batch;
- * a bulk result counts matches but does not say which, so each statement also writes a token
- * of its own, read back only when fewer matched than were sent.
+ * Statements in one update command. FerretDB 1.24 keeps each statement's query open until the
+ * whole command ends, each on one of its 100 SQLite connections: a command of 100 statements
+ * waits for a connection it holds itself, forever (and several large ones together do too).
+ */
+export const MAX_UPDATE_STATEMENTS = 32;
+
+/**
+ * Compare-and-set updates: true when the filter matched. One unordered bulkWrite per batch
+ * (at most MAX_UPDATE_STATEMENTS); a bulk result counts matches but does not say which, so each
+ * statement also writes a token of its own, read back only when fewer matched than were sent.
  */
 export function conditionalUpdates<T extends { _id: string }>(collection: Collection<T>, options?: TickBatcherOptions, tokenField = '_writeToken'): TickBatcher<ConditionalUpdate<T>, boolean> {
   return new TickBatcher(async (updates) => {
@@ -64,5 +71,5 @@ export function conditionalUpdates<T extends { _id: string }>(collection: Collec
     const after = await collection.find({ _id: { $in: ids } } as Filter<T>, { projection: { [tokenField]: 1 } }).toArray();
     const tokenOf = new Map(after.map((doc) => [doc._id as string, (doc as Record<string, unknown>)[tokenField]]));
     return updates.map((u, i) => tokenOf.get(u.filter._id) === tokens[i]);
-  }, options);
+  }, { maxBatch: MAX_UPDATE_STATEMENTS, ...options });
 }

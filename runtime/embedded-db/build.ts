@@ -28,6 +28,7 @@ const PATCHES: { patch: string; packageDir: string }[] = [
   { patch: 'resource.go.patch', packageDir: join('internal', 'util', 'resource') },
   { patch: 'sjson.patch', packageDir: SJSON_PACKAGE },
   { patch: 'projection.patch', packageDir: join('internal', 'handler', 'common') },
+  { patch: 'msg_update.go.patch', packageDir: join('internal', 'handler') },
 ];
 /** Our files compiled into FerretDB's packages: file in PATCHES_DIR, package, name there. */
 const ADDED_FILES: { file: string; packageDir: string; as: string }[] = [

@@ -120,3 +120,16 @@ test('documents of every shape read back exactly as written', async () => {
 test('MongoDB semantics, spelled out for one range: numbers of every width and array elements', async () => {
   expect(await ids({ f: { $gt: 2 } })).toEqual(['array-1-10', 'double-2.5', 'double-3.0', 'int-3', 'long-big'].sort());
 });
+
+test('an update command of more statements than the store has connections completes (msg_update.go.patch)', async () => {
+  // Stock FerretDB 1.24 keeps every statement's query open until the command ends, each on one
+  // of its 100 SQLite connections: this command waited forever for a connection it held itself.
+  const counters = db.collection<{ _id: string; n: number }>('update_statements');
+  await counters.insertMany(Array.from({ length: 150 }, (_, i) => ({ _id: `c${i}`, n: 0 })));
+  const result = await counters.bulkWrite(
+    Array.from({ length: 150 }, (_, i) => ({ updateOne: { filter: { _id: `c${i}`, n: 0 }, update: { $inc: { n: 1 } } } })),
+    { ordered: false },
+  );
+  expect(result.matchedCount).toBe(150);
+  expect(await counters.countDocuments({ n: 1 })).toBe(150);
+}, 30_000);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import { guardedInserts } from '../../runtime/batched-commands';
+import { guardedInserts, MAX_UPDATE_STATEMENTS } from '../../runtime/batched-commands';
 import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
 import { SequencedLog } from '../../runtime/sequenced-log';
 import { TickBatcher } from '../../runtime/tick-batcher';
@@ -150,7 +150,8 @@ export class ComplianceRepository {
         await payments.bulkWrite(operations, { ordered: false });
       }
       return batches.map(() => undefined);
-    });
+      // Two statements a payment: within the embedded store's limit on statements per update command.
+    }, { maxBatch: MAX_UPDATE_STATEMENTS / 2 });
     const audit = this.audit;
     this.auditLog = new SequencedLog<AuditRecord, AuditDraft>({
       readTail: () => audit.find({}).sort({ sequence: -1 }).limit(1).next(),
