@@ -111,3 +111,77 @@ test.each(['risk', 'compliance', 'debit'])('a crash right after the %s step is r
     await exitOf(revived.child);
   }
 });
+
+/**
+ * The group-commit window: many payments share each write (one insert of keys, one of
+ * payments, one bulk of status updates, one insert of events, one of ledger entries). A process
+ * killed while such batches are in flight must lose no payment it acknowledged, and the
+ * resumer must finish the others so that each settles once: two ledger entries, gap-free events.
+ */
+test('a process killed while group-committed batches are in flight loses no acknowledged payment and posts nothing twice', async () => {
+  const payer = await fundedCustomer(stack, { USD: '1000.00' });
+  const payees = [await fundedCustomer(stack, { USD: '0' }), await fundedCustomer(stack, { USD: '0' })];
+  const inputs = Array.from({ length: 40 }, (_, i) => ({
+    idempotencyKey: `batch-crash-${Date.now()}-${i}`,
+    sourceAccountId: payer.accounts.USD,
+    destinationAccountId: payees[i % 2].accounts.USD,
+    amount: { amount: '1.00', currency: 'USD' },
+  }));
+
+  const doomed = await startPayments({});
+  const acknowledged = new Map<number, { id: string; status: string }>();
+  let killed = false;
+  await Promise.all(
+    inputs.map(async (input, i) => {
+      const answer = await signedGraphql(doomed.url, CREATE, { input }, operator).catch(() => undefined);
+      const created = (answer?.data as { createPayment?: { id: string; status: string } } | undefined)?.createPayment;
+      if (created && !killed) acknowledged.set(i, created);
+      // Killed with most of the burst still in its batches.
+      if (acknowledged.size >= 8 && !killed) {
+        killed = true;
+        doomed.child.kill('SIGKILL');
+      }
+    }),
+  );
+  await exitOf(doomed.child);
+  expect(killed).toBe(true);
+  expect(acknowledged.size).toBeLessThan(inputs.length);
+
+  const revived = await startPayments({});
+  try {
+    // Every request sent again: the same payment for each acknowledged one, and every one settles.
+    const settled = new Map<number, string>();
+    await waitFor(async () => {
+      for (const [i, input] of inputs.entries()) {
+        if (settled.has(i)) continue;
+        const answer = await signedGraphql(revived.url, CREATE, { input }, operator);
+        const created = (answer.data as { createPayment?: { id: string; status: string } } | null)?.createPayment;
+        if (created?.status === 'SETTLED') settled.set(i, created.id);
+      }
+      return settled.size === inputs.length ? true : undefined;
+    }, 60_000);
+    for (const [i, payment] of acknowledged) {
+      expect(settled.get(i)).toBe(payment.id);
+      expect(payment.status).toBe('SETTLED');
+    }
+    expect(new Set(settled.values()).size).toBe(inputs.length);
+
+    const source = await ledgerOf(stack, payer.accounts.USD);
+    const credits = [...(await ledgerOf(stack, payees[0].accounts.USD)).entries, ...(await ledgerOf(stack, payees[1].accounts.USD)).entries];
+    for (const id of settled.values()) {
+      expect(source.entries.filter((e) => e.paymentId === id).map((e) => e.direction)).toEqual(['DEBIT']);
+      expect(credits.filter((e) => e.paymentId === id).map((e) => e.direction)).toEqual(['CREDIT']);
+    }
+    expect(source.balance).toBe('960.00');
+    // Each payment's events, in order and once, from the one log.
+    type Listed = { payments: { edges: { node: { id: string; events: { status: string; cursor: string }[] } }[] } };
+    const listed = expectOk(await signedGraphql(revived.url, `query($a: ID) { payments(filter: { accountId: $a }, first: 100) { edges { node { id events { status cursor } } } } }`, { a: payer.accounts.USD }, operator)) as Listed;
+    expect(listed.payments.edges).toHaveLength(inputs.length);
+    for (const { node } of listed.payments.edges) expect(node.events.map((e) => e.status)).toEqual(['PENDING', 'PROCESSING', 'SETTLED']);
+    const cursors = listed.payments.edges.flatMap(({ node }) => node.events.map((e) => e.cursor));
+    expect(new Set(cursors).size).toBe(inputs.length * 3);
+  } finally {
+    revived.child.kill('SIGTERM');
+    await exitOf(revived.child);
+  }
+}, 120_000);
