@@ -1,5 +1,5 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { isolateDatabases } from '../../tests/support/database';
+import { commandNames, commandsOf as commandsSent } from '../../tests/support/commands';
 import { operator, signedGraphql } from '../../tests/support/signed-client';
 import { databaseName } from '../../runtime/mongo';
 import { serviceIdentity, type Identity } from '../../runtime/identity';
@@ -48,18 +48,7 @@ async function fundedAccount(deposit?: string): Promise<string> {
 
 /** The commands `work` sends to the accounts database, by name. */
 async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const database = databaseName('accounts');
-  const commands: string[] = [];
-  const listener = (event: CommandStartedEvent) => {
-    if (event.databaseName === database) commands.push(event.commandName);
-  };
-  subgraph.mongo.client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    subgraph.mongo.client.off('commandStarted', listener);
-  }
-  return commands.sort();
+  return commandNames(await commandsSent(subgraph.mongo.client, databaseName('accounts'), work)).sort();
 }
 
 async function transfer(transferId: string, debitAccountId: string, creditAccountId: string, amountMinor: string) {

@@ -1,4 +1,4 @@
-import type { CommandStartedEvent } from 'mongodb';
+import { commandNames, commandsOf as commandsSent } from '../../tests/support/commands';
 import { isolateDatabases } from '../../tests/support/database';
 import { connectMongo, readMongoConfig, type MongoHandle } from '../../runtime/mongo';
 import { ledgerEntryId, newId } from './ids';
@@ -46,17 +46,7 @@ const request = (debitAccountId: string, creditAccountId: string, amountMinor: b
 
 /** The commands `work` sends, by name. */
 async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const commands: string[] = [];
-  const listener = (event: CommandStartedEvent) => {
-    if (event.databaseName === repository.entries.dbName) commands.push(event.commandName);
-  };
-  mongo.client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    mongo.client.off('commandStarted', listener);
-  }
-  return commands.sort();
+  return commandNames(await commandsSent(mongo.client, repository.entries.dbName, work)).sort();
 }
 
 /** Checks one account's chain of entries and returns its balance. */

@@ -1,9 +1,9 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { databaseName } from '../../runtime/mongo';
 import { serviceIdentity } from '../../runtime/identity';
 import type { InternalClient } from '../../runtime/internal-client';
 import { createLogger } from '../../runtime/logger';
 import { startSubgraph, type StartedSubgraph } from '../../runtime/subgraph-main';
+import { commandsOf } from '../../tests/support/commands';
 import { isolateDatabases } from '../../tests/support/database';
 import { signedGraphql } from '../../tests/support/signed-client';
 import { loadComplianceConfig } from './config';
@@ -63,21 +63,7 @@ async function call(query: string, input: Record<string, unknown>, identity = pa
   return response.data!;
 }
 
-/** The commands `work` sends to the compliance database, in order, with their collection. */
-async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const database = databaseName('compliance');
-  const commands: string[] = [];
-  const listener = (event: CommandStartedEvent) => {
-    if (event.databaseName === database) commands.push(`${event.commandName} ${String(event.command[event.commandName])}`);
-  };
-  compliance.mongo.client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    compliance.mongo.client.off('commandStarted', listener);
-  }
-  return commands;
-}
+const commandsOfCompliance = (work: () => Promise<unknown>) => commandsOf(compliance.mongo.client, databaseName('compliance'), work);
 
 async function verifiedCustomer(): Promise<string> {
   const customerId = `cus_${uid()}`;
@@ -93,22 +79,22 @@ describe('database commands per call', () => {
     await call(SCREEN, warm);
     const input = payment({ customerId });
     // The daily total, the payment recorded, the audit record.
-    expect(await commandsOf(() => call(PRESCREEN, input))).toEqual(['find screened_payments', 'insert screened_payments', 'insert audit_log']);
+    expect(await commandsOfCompliance(() => call(PRESCREEN, input))).toEqual(['find screened_payments', 'insert screened_payments', 'insert audit_log']);
     // The check, the payment marked screened, the AML window, the audit record.
-    expect(await commandsOf(() => call(SCREEN, input))).toEqual(['insert compliance_checks', 'update screened_payments', 'find screened_payments', 'insert audit_log']);
+    expect(await commandsOfCompliance(() => call(SCREEN, input))).toEqual(['insert compliance_checks', 'update screened_payments', 'find screened_payments', 'insert audit_log']);
   });
 
   it('a transfer to another of our customers: both customers\' rows in the same commands', async () => {
     const customerId = await verifiedCustomer();
     await call(PRESCREEN, payment({ customerId }));
     const input = payment({ customerId, counterpartyCustomerId: await verifiedCustomer(), counterpartyName: 'Bob Payee', beneficiaryName: null });
-    expect(await commandsOf(() => call(PRESCREEN, input))).toEqual(['find screened_payments', 'insert screened_payments', 'insert audit_log']);
-    expect(await commandsOf(() => call(SCREEN, input))).toEqual(['insert compliance_checks', 'update screened_payments', 'find screened_payments', 'insert audit_log']);
+    expect(await commandsOfCompliance(() => call(PRESCREEN, input))).toEqual(['find screened_payments', 'insert screened_payments', 'insert audit_log']);
+    expect(await commandsOfCompliance(() => call(SCREEN, input))).toEqual(['insert compliance_checks', 'update screened_payments', 'find screened_payments', 'insert audit_log']);
   });
 
   it('a customer this process has not seen lately: one read more, of its KYC profile', async () => {
     const input = payment();
-    expect((await commandsOf(() => call(PRESCREEN, input))).sort()).toEqual(['find kyc_profiles', 'find screened_payments', 'insert audit_log', 'insert screened_payments']);
+    expect((await commandsOfCompliance(() => call(PRESCREEN, input))).sort()).toEqual(['find kyc_profiles', 'find screened_payments', 'insert audit_log', 'insert screened_payments']);
   });
 
   it('a screening that opens an AML case: its cases read and the case inserted; one audit insert for both records', async () => {
@@ -120,7 +106,7 @@ describe('database commands per call', () => {
     }
     const third = payment({ customerId, amountMinor: '920000', usdEquivalentMinor: '920000' });
     await call(PRESCREEN, third);
-    expect(await commandsOf(() => call(SCREEN, third))).toEqual([
+    expect(await commandsOfCompliance(() => call(SCREEN, third))).toEqual([
       'insert compliance_checks', 'update screened_payments', 'find screened_payments', 'find aml_cases', 'insert aml_cases', 'insert audit_log',
     ]);
   });
@@ -130,7 +116,7 @@ describe('database commands per call', () => {
     await call(PRESCREEN, input);
     const first = await call(SCREEN, input);
     let again: unknown;
-    const commands = await commandsOf(async () => (again = await call(SCREEN, { ...input, beneficiaryName: 'Grace Hopper' })));
+    const commands = await commandsOfCompliance(async () => (again = await call(SCREEN, { ...input, beneficiaryName: 'Grace Hopper' })));
     expect(again).toEqual(first);
     // The check read back after its insert collided; the audit record found already there (by id, and nothing after the tail).
     expect(commands).toEqual([
@@ -145,7 +131,7 @@ describe('database commands per call', () => {
     await service.screenPayment({ ...warm, amountMinor: 5025n, usdEquivalentMinor: 5025n }); // learns the chain's tail
     const inputs = Array.from({ length: 5 }, () => ({ ...payment(), amountMinor: 5025n, usdEquivalentMinor: 5025n }));
     let checks: { paymentId: string }[] = [];
-    const commands = await commandsOf(async () => (checks = await Promise.all(inputs.map((input) => service.screenPayment(input)))));
+    const commands = await commandsOfCompliance(async () => (checks = await Promise.all(inputs.map((input) => service.screenPayment(input)))));
     expect(checks.map((check) => check.paymentId)).toEqual(inputs.map((input) => input.paymentId));
     const count = (command: string) => commands.filter((c) => c === command).length;
     expect(count('insert compliance_checks')).toBe(1);
@@ -168,7 +154,7 @@ describe('database commands per call', () => {
     expect(await auditor.pollOnce()).toBe(3); // learns the chain's tail
     next = page();
     let audited = 0;
-    expect(await commandsOf(async () => (audited = await auditor.pollOnce()))).toEqual(['find audit_state', 'insert audit_log', 'update audit_state']);
+    expect(await commandsOfCompliance(async () => (audited = await auditor.pollOnce()))).toEqual(['find audit_state', 'insert audit_log', 'update audit_state']);
     expect(audited).toBe(3);
   });
 });

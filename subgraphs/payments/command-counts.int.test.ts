@@ -1,4 +1,5 @@
-import type { CommandStartedEvent } from 'mongodb';
+import type { MongoClient } from 'mongodb';
+import { commandNames, commandsBy } from '../../tests/support/commands';
 import { isolateDatabases } from '../../tests/support/database';
 import { operator, signedGraphql } from '../../tests/support/signed-client';
 import { databaseName } from '../../runtime/mongo';
@@ -24,25 +25,14 @@ afterAll(async () => {
 
 const CREATE = 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }';
 
+/** The commands `work` sends to each subgraph's database, by name. */
 async function commandsOf(work: () => Promise<unknown>): Promise<Record<string, string[]>> {
-  const subgraphs = { accounts: stack.accounts, payments: stack.payments!, risk: stack.risk, compliance: stack.compliance };
-  const seen: Record<string, string[]> = { accounts: [], payments: [], risk: [], compliance: [] };
-  const stops = Object.entries(subgraphs).map(([name, subgraph]) => {
-    const database = databaseName(name);
-    const listener = (event: CommandStartedEvent) => {
-      if (event.databaseName === database) seen[name].push(event.commandName);
-    };
-    subgraph.mongo.client.on('commandStarted', listener);
-    return () => subgraph.mongo.client.off('commandStarted', listener);
-  });
-  try {
-    await work();
-    // Let the writes a caller was answered before (none today) show up too.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  } finally {
-    for (const stop of stops) stop();
-  }
-  return seen;
+  const watched = (name: string, subgraph: { mongo: { client: MongoClient } }) => ({ client: subgraph.mongo.client, database: databaseName(name) });
+  const seen = await commandsBy(
+    { accounts: watched('accounts', stack.accounts), payments: watched('payments', stack.payments!), risk: watched('risk', stack.risk), compliance: watched('compliance', stack.compliance) },
+    work,
+  );
+  return Object.fromEntries(Object.entries(seen).map(([name, commands]) => [name, commandNames(commands)]));
 }
 
 test('a settled payment: payments claims the key, inserts the payment, writes PROCESSING and SETTLED, appends its events, clears the flag; ≤ 20 in all', async () => {

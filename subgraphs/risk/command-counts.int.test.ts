@@ -1,7 +1,7 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { databaseName } from '../../runtime/mongo';
 import { serviceIdentity } from '../../runtime/identity';
 import { startSubgraph, type StartedSubgraph } from '../../runtime/subgraph-main';
+import { commandsOf } from '../../tests/support/commands';
 import { isolateDatabases } from '../../tests/support/database';
 import { signedGraphql } from '../../tests/support/signed-client';
 import { createRiskSubgraph } from './index';
@@ -48,39 +48,25 @@ async function assess(input: ReturnType<typeof assessInput>) {
   return response.data!.assessPayment;
 }
 
-/** The commands `work` sends to the risk database, in order, with their collection. */
-async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const database = databaseName('risk');
-  const commands: string[] = [];
-  const listener = (event: CommandStartedEvent) => {
-    if (event.databaseName === database) commands.push(`${event.commandName} ${String(event.command[event.commandName])}`);
-  };
-  risk.mongo.client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    risk.mongo.client.off('commandStarted', listener);
-  }
-  return commands;
-}
+const commandsOfRisk = (work: () => Promise<unknown>) => commandsOf(risk.mongo.client, databaseName('risk'), work);
 
 describe('database commands per call', () => {
   it('assessPayment, first ask: the velocity window and one insert', async () => {
     const account = `acc_${uid()}`;
     await assess(assessInput({ sourceAccountId: account }));
-    expect(await commandsOf(() => assess(assessInput({ sourceAccountId: account })))).toEqual(['find risk_assessments', 'insert risk_assessments']);
+    expect(await commandsOfRisk(() => assess(assessInput({ sourceAccountId: account })))).toEqual(['find risk_assessments', 'insert risk_assessments']);
   });
 
   it('assessPayment asked again (a resumed saga): the velocity window holds the stored assessment', async () => {
     const input = assessInput();
     const first = await assess(input);
     let again: unknown;
-    expect(await commandsOf(async () => (again = await assess(input)))).toEqual(['find risk_assessments']);
+    expect(await commandsOfRisk(async () => (again = await assess(input)))).toEqual(['find risk_assessments']);
     expect(again).toEqual(first);
   });
 
   it('assessPayment that raises an alert: one insert more, of the alert', async () => {
     const input = assessInput({ crossBorder: true, counterpartyCountry: 'KP' });
-    expect(await commandsOf(() => assess(input))).toEqual(['find risk_assessments', 'insert risk_assessments', 'insert risk_alerts']);
+    expect(await commandsOfRisk(() => assess(input))).toEqual(['find risk_assessments', 'insert risk_assessments', 'insert risk_alerts']);
   });
 });
