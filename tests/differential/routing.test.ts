@@ -121,4 +121,12 @@ describeGraph('routing: subgraphs named accounts and payments', [accounts, payme
       expect(brian.json).toEqual({ data: { setNickname: { nickname: 'b', payments: [{ amount: 99 }] } } });
     },
   },
-]);
+], (graph) => {
+  test('/readyz is 200 and reports the subgraphs this supergraph names, where it routes them', async () => {
+    const response = await fetch(graph().oursUrl.replace(/\/graphql$/, '/readyz'));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { status: string; supergraph: { loaded: boolean }; subgraphs: Record<string, string> };
+    expect(body).toMatchObject({ status: 'ready', supergraph: { loaded: true, source: 'file' } });
+    expect(body.subgraphs).toEqual({ accounts: 'ready', payments: 'ready' });
+  });
+});

@@ -62,7 +62,7 @@ export interface DifferentialCase {
   shows(reference: ReferenceAnswer[]): void;
 }
 
-interface DifferentialGraph {
+export interface DifferentialGraph {
   referenceUrl: string;
   oursUrl: string;
   stop(): Promise<void>;
@@ -229,8 +229,11 @@ function describeCase(graph: () => DifferentialGraph, testCase: DifferentialCase
   });
 }
 
-/** A fixture graph's describe: its servers and gateways up for its cases, closed after them. */
-export function describeGraph(title: string, subgraphs: FixtureSubgraph[], cases: DifferentialCase[]): void {
+/**
+ * A fixture graph's describe: its servers and gateways up for its cases, closed after them.
+ * `more` adds tests of its own on the running graph.
+ */
+export function describeGraph(title: string, subgraphs: FixtureSubgraph[], cases: DifferentialCase[], more?: (graph: () => DifferentialGraph) => void): void {
   describe(title, () => {
     let graph: DifferentialGraph | undefined;
     beforeAll(async () => {
@@ -241,11 +244,11 @@ export function describeGraph(title: string, subgraphs: FixtureSubgraph[], cases
     });
     const names = new Set(cases.map((c) => c.name));
     if (names.size !== cases.length) throw new Error(`${title}: case names must be unique`);
-    for (const testCase of cases) {
-      describeCase(() => {
-        if (!graph) throw new Error(`${title}: the fixture graph did not start`);
-        return graph;
-      }, testCase);
-    }
+    const running = () => {
+      if (!graph) throw new Error(`${title}: the fixture graph did not start`);
+      return graph;
+    };
+    for (const testCase of cases) describeCase(running, testCase);
+    more?.(running);
   });
 }
