@@ -58,6 +58,38 @@ export async function waitForUrl(url: string, timeoutMs = 60_000, isAlive: () =>
   }
 }
 
+/** A service process from an entry file: `node --import tsx` runs TypeScript in one process (the tsx CLI would add a wrapper process per service). */
+export function spawnService(entry: string, env: NodeJS.ProcessEnv, stdio: 'inherit' | 'pipe' | 'ignore' = 'inherit'): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', stdio, stdio] });
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves once it has exited. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** One more service process beside a stack, ready once `readyUrl` answers; stopped if it never does. */
+export async function startService(entry: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawnService(entry, env);
+  const stop = () => stopChild(child);
+  try {
+    await waitForUrl(readyUrl, 90_000, () => isRunning(child));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { child, stop };
+}
+
 export async function launchStack(options: StackOptions = {}): Promise<RunningStack> {
   const log = options.log ?? (() => {});
   let db: EmbeddedDb | undefined;
@@ -94,8 +126,7 @@ export async function launchStack(options: StackOptions = {}): Promise<RunningSt
   const expectedExits = new Set<string>();
 
   const spawnProcess = (name: string): ChildProcess => {
-    // `node --import tsx` runs TypeScript in one process (the tsx CLI would add a wrapper process per service).
-    const child = spawn(process.execPath, ['--import', 'tsx', entries.get(name)!], { cwd: ROOT, env, stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit'] });
+    const child = spawnService(entries.get(name)!, env, options.stdio);
     processes.set(name, child);
     child.once('exit', (code, signal) => {
       if (stopping || expectedExits.delete(name)) return;
@@ -107,7 +138,7 @@ export async function launchStack(options: StackOptions = {}): Promise<RunningSt
   };
   const alive = (name: string) => {
     const child = processes.get(name);
-    return Boolean(child && child.exitCode === null && child.signalCode === null);
+    return Boolean(child && isRunning(child));
   };
   const healthUrl = (name: string) =>
     name === 'gateway' ? `http://127.0.0.1:${gatewayPort}/healthz` : subgraphUrls[name as SubgraphName].replace(/\/graphql$/, '/readyz');
@@ -116,11 +147,7 @@ export async function launchStack(options: StackOptions = {}): Promise<RunningSt
     const child = processes.get(name);
     if (!child || !alive(name)) return;
     expectedExits.add(name);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(child, graceMs);
   };
 
   const stop = async () => {

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { graphqlData } from '../scripts/gateway-client';
-import { waitForUrl } from '../scripts/stack';
+import { startService } from '../scripts/stack';
 
 /**
  * Support for the subscription end-to-end tests: graphql-ws clients that record what they
@@ -137,25 +137,11 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 const ROOT = join(__dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** Starts one more process of the graph (a second payments subgraph or gateway) and waits until it is ready. */
 export async function startExtraProcess(entry: 'payments' | 'gateway', env: Record<string, string>, readyUrl: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const file = entry === 'gateway' ? join(ROOT, 'gateway', 'main.ts') : join(ROOT, 'subgraphs', 'payments', 'main.ts');
-  const child = spawn(TSX, [file], { cwd: ROOT, env: { ...(process.env as Record<string, string>), ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  await waitForUrl(readyUrl, 90_000, alive);
-  return {
-    child,
-    stop: async () => {
-      if (!alive()) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startService(file, { ...process.env, ...env }, readyUrl);
 }
 
 let customers = 0;

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SUBGRAPH_NAMES, SUBGRAPHS } from '../../runtime/config';
 import { sumDbCommands } from '../../runtime/metrics';
-import { waitForUrl } from '../../scripts/stack';
+import { startService } from '../../scripts/stack';
 import type { BenchStack } from '../support';
 
 /**
@@ -30,24 +29,8 @@ export async function startAuditor(stack: BenchStack, options: { port: number; p
   };
   for (const name of SUBGRAPH_NAMES) env[SUBGRAPHS[name].urlEnv] = stack.subgraphUrls[name];
   env[SUBGRAPHS.compliance.portEnv] = String(options.port);
-  const root = join(__dirname, '..', '..');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'subgraphs', 'compliance', 'main.ts')], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${options.port}`;
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const stop = async () => {
-    if (!alive()) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    await waitForUrl(`${base}/readyz`, 90_000, alive);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { child, stop } = await startService(join(__dirname, '..', '..', 'subgraphs', 'compliance', 'main.ts'), env, `${base}/readyz`);
   return {
     pid: child.pid,
     dbCommands: async () => sumDbCommands(await (await fetch(`${base}/metrics`)).text(), `${options.dbPrefix}compliance`),
