@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Document, Filter, OptionalUnlessRequiredId, UpdateFilter, WithId } from 'mongodb';
-import { findByIds, isDuplicateKeyError } from './mongo';
+import { bulkWriteErrors, findByIds, isDuplicateKeyError } from './mongo';
 import { TickBatcher, type TickBatcherOptions } from './tick-batcher';
 
 /**
@@ -19,14 +19,6 @@ export function pointReads<T extends Document & { _id: string }>(collection: Col
   }, options);
 }
 
-/** The indexes of an unordered insertMany's statements that failed, and whether all failed on a duplicate key. */
-function failedStatements(error: unknown): { indexes: Set<number>; allDuplicates: boolean } | undefined {
-  const { writeErrors } = error as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } };
-  if (writeErrors === undefined) return undefined;
-  const list = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-  return { indexes: new Set(list.map((e) => e.index)), allDuplicates: list.every((e) => e.code === 11000) };
-}
-
 /** Inserts that a unique index may refuse: true when inserted, false when the key was taken. One unordered insertMany per batch. */
 export function guardedInserts<T extends Document>(collection: Collection<T>, options?: TickBatcherOptions): TickBatcher<OptionalUnlessRequiredId<T>, boolean> {
   return new TickBatcher(async (docs) => {
@@ -34,9 +26,10 @@ export function guardedInserts<T extends Document>(collection: Collection<T>, op
       await collection.insertMany(docs, { ordered: false });
       return docs.map(() => true);
     } catch (error) {
-      const failed = failedStatements(error);
-      if (!failed?.allDuplicates || !isDuplicateKeyError(error)) throw error;
-      return docs.map((_, i) => !failed.indexes.has(i));
+      const failed = bulkWriteErrors(error);
+      if (!failed?.every((statement) => statement.code === 11000) || !isDuplicateKeyError(error)) throw error;
+      const refused = new Set(failed.map((statement) => statement.index));
+      return docs.map((_, i) => !refused.has(i));
     }
   }, options);
 }

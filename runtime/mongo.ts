@@ -1,4 +1,4 @@
-import { MongoClient, type Collection, type Db, type Document, type Filter, type FindOptions, type OptionalUnlessRequiredId, type WithId } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, type Collection, type Db, type Document, type Filter, type FindOptions, type OptionalUnlessRequiredId, type WithId } from 'mongodb';
 import { ConfigError, envInt, envString } from './config';
 
 /** How a process reaches its database; read from the environment once, at start (readMongoConfig). */
@@ -44,8 +44,8 @@ export interface MongoHandle {
  * `<MONGODB_DB_PREFIX><owner>`, for scripts and tests that name a database without a
  * connection; a process names its databases through its MongoHandle (its config's prefix).
  */
-export function databaseName(owner: string): string {
-  return `${envString('MONGODB_DB_PREFIX', DEFAULT_DB_PREFIX)}${owner}`;
+export function databaseName(owner: string, prefix = envString('MONGODB_DB_PREFIX', DEFAULT_DB_PREFIX)): string {
+  return `${prefix}${owner}`;
 }
 
 export async function connectMongo(config: MongoConfig, options: { monitorCommands?: boolean } = {}): Promise<MongoHandle> {
@@ -60,7 +60,7 @@ export async function connectMongo(config: MongoConfig, options: { monitorComman
   return {
     client,
     config,
-    database: (name) => client.db(`${config.dbPrefix}${name}`),
+    database: (name) => client.db(databaseName(name, config.dbPrefix)),
     close: () => client.close(),
   };
 }
@@ -68,6 +68,33 @@ export async function connectMongo(config: MongoConfig, options: { monitorComman
 /** True when `error` is a duplicate-key error from a unique index (code 11000). */
 export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/** The failed statements of a bulk write (insertMany, bulkWrite), in statement order; undefined for any other error. */
+export function bulkWriteErrors(error: unknown): { index: number; code: unknown }[] | undefined {
+  if (!(error instanceof MongoBulkWriteError)) return undefined;
+  const list = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  return list
+    .filter((writeError) => writeError !== undefined)
+    .map((writeError) => ({ index: writeError.index, code: writeError.code }))
+    .sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Inserts `docs` in order as one command and returns how many were written: all of them, or
+ * those before the first duplicate key. An ordered insert writes a prefix, on MongoDB and
+ * FerretDB alike: the documents before its first failure are durable and none after it is
+ * written. Any other failure is thrown, and then nothing is known.
+ */
+export async function insertInOrder<T extends Document>(collection: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<number> {
+  try {
+    await collection.insertMany(docs, { ordered: true });
+    return docs.length;
+  } catch (error) {
+    const first = bulkWriteErrors(error)?.[0];
+    if (first?.code === 11000) return first.index;
+    throw error;
+  }
 }
 
 /**

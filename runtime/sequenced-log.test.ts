@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import { isolateDatabases } from '../tests/support/database';
 import { connectMongo, readMongoConfig, type MongoHandle } from './mongo';
-import { SequencedLog } from './sequenced-log';
+import { collectionLog, SequencedLog } from './sequenced-log';
 
 isolateDatabases();
 let mongo: MongoHandle;
@@ -18,17 +18,15 @@ interface Entry {
   sequence: number;
 }
 
-/** A log over a real collection, counting the inserts it sends. */
+/** A log over a real collection (the store the subgraphs use), counting the inserts it sends. */
 function logOver(collection: Collection<Entry>, inserts: { count: number; sizes: number[] }) {
+  const store = collectionLog<Entry, { _id: string }>(collection, (draft, last) => ({ _id: draft._id, sequence: (last?.sequence ?? 0) + 1 }));
   return new SequencedLog<Entry, { _id: string }>({
-    readTail: () => collection.find({}).sort({ sequence: -1 }).limit(1).next(),
-    readAfter: (sequence) => collection.find({ sequence: { $gt: sequence } }).toArray(),
-    readByIds: (ids) => collection.find({ _id: { $in: ids } }).toArray(),
-    seal: (draft, last) => ({ _id: draft._id, sequence: (last?.sequence ?? 0) + 1 }),
-    insertOrdered: async (records) => {
+    ...store,
+    insertOrdered: (records) => {
       inserts.count += 1;
       inserts.sizes.push(records.length);
-      await collection.insertMany(records, { ordered: true });
+      return store.insertOrdered(records);
     },
   });
 }

@@ -1,4 +1,5 @@
-import { isDuplicateKeyError } from './mongo';
+import type { Collection, Filter, OptionalUnlessRequiredId } from 'mongodb';
+import { insertInOrder } from './mongo';
 import { TickBatcher } from './tick-batcher';
 
 /**
@@ -27,24 +28,26 @@ export interface SequencedLogStore<R extends LogRecord, D extends { readonly _id
   readByIds(ids: string[]): Promise<R[]>;
   /** The record `draft` becomes when it follows `previous`: sequence previous + 1, and whatever chains them. */
   seal(draft: D, previous: R | null): R;
-  /** Inserts in order, stopping at the first failure (an ordered insertMany). */
-  insertOrdered(records: R[]): Promise<void>;
+  /** Inserts in order as one command: how many were written before a duplicate key stopped it (insertInOrder). */
+  insertOrdered(records: R[]): Promise<number>;
+}
+
+/** The store of a log kept in one collection with a unique `sequence` index; `seal` says what a record adds to its draft. */
+export function collectionLog<R extends LogRecord, D extends { readonly _id: string }>(collection: Collection<R>, seal: SequencedLogStore<R, D>['seal']): SequencedLogStore<R, D> {
+  return {
+    readTail: async () => ((await collection.find({}).sort({ sequence: -1 }).limit(1).toArray())[0] as R | undefined) ?? null,
+    readAfter: async (sequence) => (await collection.find({ sequence: { $gt: sequence } } as Filter<R>).toArray()) as R[],
+    readByIds: async (ids) => (await collection.find({ _id: { $in: ids } } as Filter<R>).toArray()) as R[],
+    seal,
+    insertOrdered: (records) => insertInOrder(collection, records as OptionalUnlessRequiredId<R>[]),
+  };
 }
 
 export interface SequencedLogOptions {
   /** Most appends (callers) in one insert; more wait for the next. Default 256. */
   maxBatch?: number;
-  /** Collisions with other writers tolerated for one batch before its callers get the error. Default 200. */
+  /** Collisions with other writers tolerated for one batch before its callers get an error. Default 200. */
   maxAttempts?: number;
-  /** Called with the size of each batch written (metrics). */
-  onBatch?: (records: number) => void;
-}
-
-/** How many records an ordered insert wrote before the error it failed with. */
-function writtenBefore(error: unknown): number {
-  const { writeErrors, result } = error as { writeErrors?: { index?: number }[] | { index?: number }; result?: { insertedCount?: number } };
-  const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
-  return first?.index ?? result?.insertedCount ?? 0;
 }
 
 export class SequencedLog<R extends LogRecord, D extends { readonly _id: string }> {
@@ -86,29 +89,21 @@ export class SequencedLog<R extends LogRecord, D extends { readonly _id: string 
       if (this.tail === undefined) this.tail = await this.store.readTail();
       const sealed: R[] = [];
       for (const draft of remaining) sealed.push(this.store.seal(draft, sealed.at(-1) ?? this.tail));
-      try {
-        await this.store.insertOrdered(sealed);
-        for (const record of sealed) records.set(record._id, record);
-        this.tail = sealed.at(-1)!;
-        this.options.onBatch?.(sealed.length);
-        return records;
-      } catch (error) {
-        if (!isDuplicateKeyError(error) || attempt >= this.maxAttempts) throw error;
-        const written = writtenBefore(error);
-        for (const record of sealed.slice(0, written)) records.set(record._id, record);
-        if (written > 0) this.tail = sealed[written - 1];
-        if (written > 0) this.options.onBatch?.(written);
-        const rest = remaining.slice(written);
-        // Records some earlier attempt (or process) appended are answered as they are.
-        const existing = await this.store.readByIds(rest.map((draft) => draft._id));
-        for (const record of existing) records.set(record._id, record);
-        remaining = rest.filter((draft) => !records.has(draft._id));
-        // Another process took the next sequence: continue after what it wrote.
-        const newer = await this.store.readAfter(this.tail?.sequence ?? 0);
-        if (newer.length > 0) this.tail = newer.reduce((last, record) => (record.sequence > last.sequence ? record : last));
-        else if (existing.length === 0) throw error; // a collision on something else than the sequence or the id
-        if (remaining.length > 0 && newer.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, attempt + 1)));
-      }
+      const written = await this.store.insertOrdered(sealed);
+      for (const record of sealed.slice(0, written)) records.set(record._id, record);
+      if (written > 0) this.tail = sealed[written - 1];
+      if (written === sealed.length) return records;
+      if (attempt >= this.maxAttempts) throw new Error(`the log's sequence was taken by other writers ${attempt + 1} times in a row`);
+      const rest = remaining.slice(written);
+      // Records some earlier attempt (or process) appended are answered as they are.
+      const existing = await this.store.readByIds(rest.map((draft) => draft._id));
+      for (const record of existing) records.set(record._id, record);
+      remaining = rest.filter((draft) => !records.has(draft._id));
+      // Another process took the next sequence: continue after what it wrote.
+      const newer = await this.store.readAfter(this.tail?.sequence ?? 0);
+      if (newer.length > 0) this.tail = newer.reduce((last, record) => (record.sequence > last.sequence ? record : last));
+      else if (existing.length === 0) throw new Error('an append collided on a unique key other than its id or sequence');
+      if (remaining.length > 0 && newer.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, attempt + 1)));
     }
     return records;
   }

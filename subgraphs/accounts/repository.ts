@@ -1,5 +1,5 @@
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
-import { findByIds } from '../../runtime/mongo';
+import type { Collection, Db } from 'mongodb';
+import { findByIds, insertInOrder } from '../../runtime/mongo';
 import { depositRequestId, ledgerEntryId, systemAccountKey } from './ids';
 import type { AccountStatus, LedgerDirection, LedgerPosition, SystemAccountPurpose } from './ledger';
 
@@ -57,14 +57,6 @@ export interface DepositRequestDoc {
 /** Minor units come back as BigInt (useBigInt64) unless a value was written as a small number. */
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number);
-}
-
-/** The first failed write of an ordered bulk write, when the failure is one. */
-function firstWriteError(error: unknown): { index: number; code: unknown } | undefined {
-  if (!(error instanceof MongoBulkWriteError)) return undefined;
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  const first = writeErrors.filter((writeError) => writeError !== undefined).sort((a, b) => a.index - b.index)[0];
-  return first ? { index: first.index, code: first.code } : undefined;
 }
 
 function normaliseEntry(doc: LedgerEntryDoc): LedgerEntryDoc {
@@ -196,21 +188,9 @@ export class AccountsRepository {
     await this.entries.insertOne(entry);
   }
 
-  /**
-   * Appends `entries` in order as one command and returns how many were written. An ordered
-   * insert stops at its first failure, on MongoDB and FerretDB alike: the entries before it
-   * are durable and none after it is written. A duplicate key (a sequence or a leg taken) is
-   * answered with the count before it; any other failure is thrown, and then nothing is known.
-   */
+  /** Appends `entries` in order as one command: how many were written before a duplicate key (a sequence or a leg taken) stopped it (insertInOrder). */
   async appendEntries(entries: readonly LedgerEntryDoc[]): Promise<number> {
-    try {
-      await this.entries.insertMany([...entries], { ordered: true });
-      return entries.length;
-    } catch (error) {
-      const first = firstWriteError(error);
-      if (first?.code === 11000) return first.index;
-      throw error;
-    }
+    return insertInOrder(this.entries, [...entries]);
   }
 
   /** Both legs of a transfer, by their ids (point lookups: no scan on any store). */

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
 import { guardedInserts, MAX_UPDATE_STATEMENTS } from '../../runtime/batched-commands';
 import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
-import { SequencedLog } from '../../runtime/sequenced-log';
+import { collectionLog, SequencedLog } from '../../runtime/sequenced-log';
 import { TickBatcher } from '../../runtime/tick-batcher';
 import type { AmlCaseKind, AmlFinding, ScreenedPayment } from './aml';
 import { GENESIS_HASH, hashRecord, toAuditData, type ChainRecord } from './audit-chain';
@@ -152,17 +152,12 @@ export class ComplianceRepository {
       return batches.map(() => undefined);
       // Two statements a payment: within the embedded store's limit on statements per update command.
     }, { maxBatch: MAX_UPDATE_STATEMENTS / 2 });
-    const audit = this.audit;
-    this.auditLog = new SequencedLog<AuditRecord, AuditDraft>({
-      readTail: () => audit.find({}).sort({ sequence: -1 }).limit(1).next(),
-      readAfter: (sequence) => audit.find({ sequence: { $gt: sequence } }).toArray(),
-      readByIds: (ids) => audit.find({ _id: { $in: ids } }).toArray(),
-      seal: ({ _id, key, kind, data, at }, last) => {
+    this.auditLog = new SequencedLog(
+      collectionLog<AuditRecord, AuditDraft>(this.audit, ({ _id, key, kind, data, at }, last) => {
         const fields = { sequence: (last?.sequence ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH, kind, data, at };
         return { _id, key, ...fields, hash: hashRecord(fields) };
-      },
-      insertOrdered: async (records) => void (await audit.insertMany(records, { ordered: true })),
-    });
+      }),
+    );
   }
 
   async ensureIndexes(): Promise<void> {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import { SCRAPE_COMMENT } from '../../runtime/metrics';
-import { findByIds, insertIfAbsent, isDuplicateKeyError } from '../../runtime/mongo';
+import { findByIds } from '../../runtime/mongo';
 import { conditionalUpdates, guardedInserts, pointReads, type ConditionalUpdate } from '../../runtime/batched-commands';
-import { SequencedLog } from '../../runtime/sequenced-log';
+import { collectionLog, SequencedLog } from '../../runtime/sequenced-log';
 import type { TickBatcher } from '../../runtime/tick-batcher';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
@@ -170,14 +170,7 @@ export class PaymentsRepository {
     this.paymentReads = pointReads(this.payments);
     this.paymentInserts = guardedInserts(this.payments);
     this.paymentUpdates = conditionalUpdates(this.payments);
-    const events = this.events;
-    this.eventLog = new SequencedLog<PaymentEventDoc, EventDraft>({
-      readTail: () => events.find({}).sort({ sequence: -1 }).limit(1).next(),
-      readAfter: (sequence) => events.find({ sequence: { $gt: sequence } }).toArray(),
-      readByIds: (ids) => events.find({ _id: { $in: ids } }).toArray(),
-      seal: (draft, last) => ({ ...draft, sequence: (last?.sequence ?? 0) + 1 }),
-      insertOrdered: async (docs) => void (await events.insertMany(docs, { ordered: true })),
-    });
+    this.eventLog = new SequencedLog(collectionLog<PaymentEventDoc, EventDraft>(this.events, (draft, last) => ({ ...draft, sequence: (last?.sequence ?? 0) + 1 })));
   }
 
   async ensureIndexes(): Promise<void> {
