@@ -44,8 +44,8 @@ export class TickBatcher<I, O> {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
-      this.options.onBatch?.(batch.length);
       try {
+        this.options.onBatch?.(batch.length);
         const results = await this.flush(batch.map((pending) => pending.item));
         batch.forEach((pending, i) => pending.resolve(results[i]));
       } catch (error) {

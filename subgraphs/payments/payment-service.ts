@@ -21,6 +21,11 @@ export function newPaymentId(): string {
   return `pay_${new ObjectId().toHexString()}`;
 }
 
+/** The payment's accounts: the source, and the destination when it pays one of ours. */
+function accountIdsOf(request: ReturnType<typeof validateCreatePayment>): string[] {
+  return [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
+}
+
 /** Whether `identity` may see the payment: staff always, a customer if it is a party. */
 export function canSeePayment(identity: Identity, p: Pick<PaymentDoc, 'customerIds'>): boolean {
   if (identity.internal || identity.customerId === undefined) return true;
@@ -51,7 +56,7 @@ export class PaymentService {
 
   private async admitted(identity: Identity, request: ReturnType<typeof validateCreatePayment>): Promise<PaymentDoc> {
     const fingerprint = paymentFingerprint(request);
-    const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
+    const ids = accountIdsOf(request);
     const now = new Date();
     const keyId = idempotencyKeyId(identity.subject, 'createPayment', request.idempotencyKey);
     // The key is claimed first (one insert; a replay learns its payment from the collision),
@@ -90,8 +95,7 @@ export class PaymentService {
     destination: AccountFacts | null,
     now: Date,
   ): Promise<PaymentDoc> {
-    const ids = [request.sourceAccountId, ...(request.destinationAccountId ? [request.destinationAccountId] : [])];
-
+    const ids = accountIdsOf(request);
     if (!source || !canSeeCustomer(identity, source.customerId)) throw notFound('account', request.sourceAccountId);
     if (source.status !== 'ACTIVE') throw badInput(`the source account is ${source.status}`, { field: 'sourceAccountId' });
     if (request.currency !== source.currency) {
