@@ -323,15 +323,23 @@ describe('slow clients', () => {
     await until(() => slow.sockets.length === 1 && fast.sockets.length === 1, 'both connections open');
     (slow.sockets[0] as unknown as { _socket: { pause(): void } })._socket.pause();
 
-    // 40 payments make 120 events, 42 MB: more than this machine's loopback buffers can hold
-    // (a receive buffer autotunes up to 32 MB), so the gateway's send buffer must overflow.
-    const payments = 40;
+    // Each payment makes three events of about 350 kB for each client. How much the kernel's
+    // loopback buffers absorb before the gateway's own send buffer grows depends on the machine
+    // (a receive buffer autotunes up to tcp_rmem's maximum), so payments continue until the
+    // gateway reports the slow close, up to a bound far above any buffer size seen.
+    const metricsUrl = stack.gatewayUrl.replace(/\/graphql$/, '/metrics');
+    const closesBefore = await gauge(metricsUrl, 'paygraph_gateway_slow_consumer_closes_total');
+    const maxPayments = 200;
     const reference = 'x'.repeat(140);
-    for (let i = 0; i < payments; i++) {
-      await graphqlData(stack.gatewayUrl, 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }', {
-        i: { idempotencyKey: `slow-${dora.accountId}-${i}`, sourceAccountId: dora.accountId, destinationAccountId: bob.accountId, amount: { amount: '1.00', currency: 'USD' }, reference },
-      }, stack.operatorToken);
+    let payments = 0;
+    while (payments < maxPayments && (await gauge(metricsUrl, 'paygraph_gateway_slow_consumer_closes_total')) === closesBefore) {
+      for (let i = 0; i < 10; i++, payments++) {
+        await graphqlData(stack.gatewayUrl, 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }', {
+          i: { idempotencyKey: `slow-${dora.accountId}-${payments}`, sourceAccountId: dora.accountId, destinationAccountId: bob.accountId, amount: { amount: '1.00', currency: 'USD' }, reference },
+        }, stack.operatorToken);
+      }
     }
+    expect(await gauge(metricsUrl, 'paygraph_gateway_slow_consumer_closes_total')).toBe(closesBefore + 1);
     const received = await fastEvents.waitForEvents(payments * 3, 120_000);
     expect(received[payments * 3 - 1].paymentStatusChanged.payment.r2499).toBe(reference);
     expect(fast.closes).toEqual([]);

@@ -1,4 +1,4 @@
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
 /** Live sources of the gauges below: every subscription server in this process. */
 const sources = new Set<{ upstreams(): number; clients(): number; connections(): number }>();
@@ -25,6 +25,12 @@ new Gauge({
   collect() {
     this.set(sum((s) => s.connections()));
   },
+});
+
+/** Connections closed with SlowConsumer: a client that stopped reading (or reads too slowly) for its events. */
+export const slowConsumerCloses = new Counter({
+  name: 'paygraph_gateway_slow_consumer_closes_total',
+  help: 'graphql-ws connections the gateway closed with SlowConsumer (4413) because the client did not keep up with its events',
 });
 
 export function registerSubscriptionMetrics(source: { upstreams(): number; clients(): number; connections(): number }): () => void {

@@ -9,6 +9,7 @@ import { SubscriptionCloseCode, SubscriptionCloseReason, SubscriptionEndCode } f
 import type { SubscriptionConfig } from './config';
 import type { SubscriptionFanOut } from './fan-out';
 import type { FederatedGraph } from './graph';
+import { slowConsumerCloses } from './metrics';
 import { prepareSubscription, type DocumentLimits } from './planning';
 
 /** What the protocol needs of a client's transport: close it, and see how much it has not sent. */
@@ -17,6 +18,9 @@ export interface ClientSocket {
   /** Bytes queued for the client and not yet handed to the network. */
   readonly bufferedAmount: number;
 }
+
+/** Connections already closed with SlowConsumer. */
+const closedAsSlow = new WeakSet<ClientSocket>();
 
 /** One client connection after `connection_init`: who it is and what it subscribes to. */
 interface ConnectionSession {
@@ -153,7 +157,12 @@ export class SubscriptionProtocol {
     if (Array.isArray(prepared)) return prepared;
 
     let leave: () => void = () => {};
-    const slow = () => extra.socket.close(SubscriptionCloseCode.SlowConsumer, SubscriptionCloseReason.SlowConsumer);
+    const slow = () => {
+      if (closedAsSlow.has(extra.socket)) return; // each of its subscriptions may find it slow: close and count once
+      closedAsSlow.add(extra.socket);
+      slowConsumerCloses.inc();
+      extra.socket.close(SubscriptionCloseCode.SlowConsumer, SubscriptionCloseReason.SlowConsumer);
+    };
     const stream = new ClientStream(config.clientBufferEvents, slow, () => {
       if (session.streams.get(id) === stream) session.streams.delete(id);
       leave();
