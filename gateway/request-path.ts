@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GatewayExecutor, GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { Counter } from 'prom-client';
 import type { GatewayContext } from './data-source';
 import { FastLane, type LaneAnswer } from './fast-lane';
@@ -20,6 +20,9 @@ import type { LoadedGraph } from './loaded-graph';
  *   2. The fast lane (the `shortcut` hook below, fast-lane.ts) — a repeat of a query that went
  *      through the pipeline and succeeded skips the pipeline, not the executor. It answers only
  *      results without errors; everything else goes to the pipeline.
+ *
+ * Operation steps (`steps` below: authorization, demand control) wrap that executor, so both
+ * fronts run them, in order, on every operation.
  *
  * No shortcut replaces the executor. tests/differential sends the same requests through every
  * front and through a plain @apollo/gateway and compares the bytes.
@@ -40,10 +43,28 @@ export interface RequestPlugin {
   readonly onFastLane: { mirror(answer: LaneAnswer): void } | 'errors-only' | 'lifecycle-only';
 }
 
+/**
+ * A check or rewrite of an operation around Apollo's executor, on both fronts: it may answer
+ * the operation itself (a refusal), or call `next` with the same or a rewritten request context
+ * and shape what comes back. A step that rewrites the document must give the rewritten one its
+ * own `queryHash`: ApolloGateway caches query plans by it.
+ */
+export interface OperationStep {
+  readonly name: string;
+  execute(requestContext: GatewayGraphQLRequestContext, next: GatewayExecutor): Promise<GatewayExecutionResult>;
+}
+
+/** Apollo's executor with the steps around it, the first step outermost. */
+export function withSteps(executor: GatewayExecutor, steps: readonly OperationStep[]): GatewayExecutor {
+  return steps.reduceRight<GatewayExecutor>((next, step) => (requestContext) => step.execute(requestContext, next), executor);
+}
+
 export interface RequestPathOptions {
   gateway: ApolloGateway;
   graph: LoadedGraph;
   plugins: RequestPlugin[];
+  /** Run around Apollo's executor on both fronts, first outermost. */
+  steps?: OperationStep[];
   /** The fast lane on (GATEWAY_FAST_LANE) and how many documents it remembers. */
   fastLane: { enabled: boolean; maxEntries: number };
 }
@@ -95,13 +116,13 @@ export function createRequestPath(options: RequestPathOptions): RequestPath {
       stop: () => gateway.stop(),
       load: async (loadOptions) => {
         const loaded = await gateway.load(loadOptions);
-        const apolloExecutor = loaded.executor;
-        if (!apolloExecutor) return loaded;
-        executor = apolloExecutor;
+        if (!loaded.executor) return loaded;
+        const stepped = withSteps(loaded.executor, options.steps ?? []);
+        executor = stepped;
         return {
           executor: async (requestContext) => {
             operations.inc({ path: 'pipeline' });
-            const result = await apolloExecutor(requestContext);
+            const result = await stepped(requestContext);
             lane?.learn(requestContext, !result.errors?.length);
             return result;
           },
