@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { parse } from 'graphql';
 import type { Identity } from '../runtime/identity';
 import { decodeIdentity, verifyRequest } from '../runtime/signing';
@@ -63,7 +63,8 @@ async function standIn(batches: boolean): Promise<{ source: SignedDataSource; re
 
 function fetchThrough(source: SignedDataSource, query: string, id: string, identity = alice) {
   return source.process({
-    kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
+    // GraphQLDataSourceRequestKind.INCOMING_OPERATION: the enum is not exported from the package root.
+    kind: 'incoming operation' as GraphQLDataSourceProcessOptions['kind'],
     request: { query, variables: { id } },
     incomingRequestContext: {} as never,
     context: { identity, requestId: `req-${id}` },
