@@ -4,6 +4,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../runtime/logger';
 import type { RegistryStore, RejectionRecord } from '../schema/registry/store';
+import { withEnforcedSecurityFeatures } from './authorization/security-features';
 
 const supergraphVersion = new Gauge({
   name: 'paygraph_supergraph_version',
@@ -83,7 +84,7 @@ export class SupergraphSource {
         } else {
           watchFile(this.options.supergraphPath, { interval: this.options.pollMs, persistent: false }, this.fileChanged);
         }
-        return { supergraphSdl, cleanup: async () => this.stop() };
+        return { supergraphSdl: withEnforcedSecurityFeatures(supergraphSdl), cleanup: async () => this.stop() };
       },
     };
   }
@@ -180,8 +181,9 @@ export class SupergraphSource {
   /** Hands a new supergraph to the gateway, or refuses it (keeping the current one). */
   private swap(sdl: string, version: number, origin: string): boolean {
     try {
-      Supergraph.build(sdl);
-      this.update?.(sdl);
+      const loadable = withEnforcedSecurityFeatures(sdl);
+      Supergraph.build(loadable);
+      this.update?.(loadable);
     } catch (error) {
       this.refuse(`${origin} does not load: ${error instanceof Error ? error.message : String(error)}`);
       return false;

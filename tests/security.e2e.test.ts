@@ -197,7 +197,7 @@ const HOSTILE: Hostile[] = [
   ['operator object as idempotency key', () => createPayment({ idempotencyKey: { $ne: null } })(), 'BAD_USER_INPUT'],
   ['operator object as amount', () => createPayment({ amount: { amount: { $gt: '0' }, currency: 'USD' } })(), 'BAD_USER_INPUT'],
   ['operator string as cursor', () => gql('{ payments(first: 5, after: "{\\"$gt\\": \\"\\"}") { edges { cursor } } }')(), 'BAD_USER_INPUT'],
-  // graphql-armor counts `first` into the cost: a page of 100,000 is too costly before it is too large.
+  // Demand control multiplies the page by `first` (@listSize): 100,000 is too costly before it is too large.
   ['first too large', gql('{ payments(first: 100000) { edges { cursor } } }'), 'OPERATION_NOT_ALLOWED'],
   ['first above the page size', gql('{ payments(first: 101) { edges { cursor } } }'), 'BAD_USER_INPUT'],
   ['first zero', gql('{ payments(first: 0) { edges { cursor } } }'), 'BAD_USER_INPUT'],
@@ -210,7 +210,8 @@ const HOSTILE: Hostile[] = [
   ['invalid email', gql('mutation { createCustomer(input: { name: "Eve", email: "not-an-email", country: "US" }) { id } }'), 'BAD_USER_INPUT'],
   ['unknown country', gql('mutation { createCustomer(input: { name: "Eve", email: "eve@example.com", country: "XX" }) { id } }'), 'BAD_USER_INPUT'],
   ['huge name', () => gql('mutation($n: String!) { createCustomer(input: { name: $n, email: "eve@example.com", country: "US" }) { id } }', { n: 'E'.repeat(5000) })(), 'BAD_USER_INPUT'],
-  ['no token for a mutation', () => gql('mutation { createCustomer(input: { name: "Eve", email: "eve@example.com", country: "US" }) { id } }', {}, null)(), 'UNAUTHENTICATED'],
+  // No token is the anonymous caller, who holds no scope: the gateway removes the scoped field (as Apollo Router does).
+  ['no token for a mutation', () => gql('mutation { createCustomer(input: { name: "Eve", email: "eve@example.com", country: "US" }) { id } }', {}, null)(), 'UNAUTHORIZED_FIELD_OR_TYPE'],
   ['expired token', async () => gql('{ __typename }', {}, await expiredToken())(), 'UNAUTHENTICATED'],
   ['token signed with another secret', async () => {
     const token = await new SignJWT({ scope: 'ops:admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('paygraph-dev').setAudience('paygraph').setExpirationTime('1h').sign(new TextEncoder().encode('not-the-secret-not-the-secret-123'));
@@ -218,7 +219,9 @@ const HOSTILE: Hostile[] = [
   }, 'UNAUTHENTICATED'],
   ['unsigned alg-none token', () => gql('{ __typename }', {}, `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', scope: 'ops:admin', iss: 'paygraph-dev', aud: 'paygraph', exp: 9e9 })).toString('base64url')}.`)(), 'UNAUTHENTICATED'],
   ['garbage token', gql('{ __typename }', {}, 'garbage'), 'UNAUTHENTICATED'],
-  ['missing scope', () => createPayment({}, tokens.readOnly)(), 'FORBIDDEN'],
+  // The gateway removes a root field the token's scopes do not grant (@requiresScopes) before it plans.
+  ['missing scope', () => createPayment({}, tokens.readOnly)(), 'UNAUTHORIZED_FIELD_OR_TYPE'],
+  ['no token for a scoped query', gql('{ riskReviewQueue(first: 1) { edges { cursor } } }', {}, null), 'UNAUTHORIZED_FIELD_OR_TYPE'],
   ['customer deposits money into existence', () => gql('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: ids.aliceUsd, amount: { amount: '1000.00', currency: 'USD' }, idempotencyKey: 'mint' } }, tokens.alice)(), 'FORBIDDEN'],
   ['customer creates a customer', () => gql('mutation { createCustomer(input: { name: "Eve", email: "eve@example.com", country: "US" }) { id } }', {}, tokens.alice)(), 'FORBIDDEN'],
   ['idempotency key reused for another request', () => createPayment({ idempotencyKey: 'a-1', amount: { amount: '99.00', currency: 'USD' } }, tokens.alice)(), 'IDEMPOTENCY_KEY_REUSED'],

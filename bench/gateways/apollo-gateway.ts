@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
+import { withEnforcedSecurityFeatures } from '../../gateway/authorization/security-features';
 import { internalSigningSecret } from '../../runtime/config';
 import { benchSignature } from './identity';
 
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
     return fetch(url, { ...init, headers: { ...init.headers, ...benchSignature(secret, url, body, init.method) }, body } as RequestInit);
   }) as unknown as Fetcher;
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(process.env.BENCH_SUPERGRAPH_PATH!, 'utf8'),
+    // Plain @apollo/gateway refuses the authorization specs' `for: SECURITY` links; it acts for one fixed identity here, so it loads them unenforced.
+    supergraphSdl: withEnforcedSecurityFeatures(readFileSync(process.env.BENCH_SUPERGRAPH_PATH!, 'utf8')),
     buildService: ({ url }) => new RemoteGraphQLDataSource({ url, fetcher: signingFetcher }),
   });
   const server = new ApolloServer({ gateway });

@@ -2,6 +2,7 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import { Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
+import { withEnforcedSecurityFeatures } from '../authorization/security-features';
 
 /** A data source the subscription path can call for entity fetches, and whose URL it can open over WebSocket. */
 export type SubgraphDataSource = GraphQLDataSource & { readonly url?: string };
@@ -29,7 +30,7 @@ export interface FederatedGraph {
 
 /** Validation, planning and execution over one supergraph, calling subgraphs through `dataSources`. */
 export function graphSnapshot(supergraphSdl: string, dataSources: () => Record<string, SubgraphDataSource>): GraphSnapshot {
-  const supergraph = Supergraph.build(supergraphSdl);
+  const supergraph = Supergraph.build(withEnforcedSecurityFeatures(supergraphSdl));
   const apiSchemaInternal = supergraph.apiSchema();
   return {
     subgraphs: supergraph.subgraphsMetadata(),

@@ -4,6 +4,7 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { SUBGRAPHS, type SubgraphName } from '../../runtime/config';
 import { findBreakingChanges, type BreakingChange } from './breaking-changes';
 import { contractViolations } from './contract';
+import { withEnforcedSecurityFeatures } from '../../gateway/authorization/security-features';
 
 /** One operation of one client that used a coordinate, and when it was last seen. */
 export interface CoordinateUse {
@@ -43,7 +44,7 @@ export interface ProposalOutcome {
 }
 
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  return Supergraph.build(withEnforcedSecurityFeatures(supergraphSdl)).apiSchema().toGraphQLJSSchema();
 }
 
 /** Composes a set of subgraph SDLs; the URLs are the defaults (the gateway applies env overrides). */
