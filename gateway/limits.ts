@@ -18,18 +18,14 @@ export interface RequestLimits {
   maxDepth: number;
   /** Aliases per operation. Env MAX_ALIASES, default 15 (graphql-armor's). */
   maxAliases: number;
-  /**
-   * graphql-armor cost (objects 2, scalars 1, each level deeper ×1.5). Env MAX_COST, default
-   * 20000: armor's 5000 refuses an ordinary page of an account's ledger with its balance (5342).
-   */
-  maxCost: number;
   /** Lexical tokens per document. Env MAX_TOKENS, default 1000 (armor's). */
   maxTokens: number;
   /** Directives per operation. Env MAX_DIRECTIVES, default 50 (armor's). */
   maxDirectives: number;
 }
 
-export const DEFAULT_LIMITS: RequestLimits = { maxDepth: 12, maxAliases: 15, maxCost: 20000, maxTokens: 1000, maxDirectives: 50 };
+// The cost limit (MAX_COST) is demand control's, from the schema's @cost and @listSize: gateway/demand-control.
+export const DEFAULT_LIMITS: RequestLimits = { maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxDirectives: 50 };
 
 function operationNotAllowed(message: string): PaygraphError {
   return new PaygraphError(ErrorCode.OPERATION_NOT_ALLOWED, message.replace(/^Syntax Error: /, ''));
@@ -42,7 +38,8 @@ export function armorValidation(limits: RequestLimits, production: boolean) {
   return new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...callbacks },
     maxAliases: { n: limits.maxAliases, ...callbacks },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...callbacks },
+    // Cost is demand control's (gateway/demand-control), which reads the schema's @cost and @listSize.
+    costLimit: { enabled: false },
     maxDirectives: { n: limits.maxDirectives, ...callbacks },
     // Counted before parsing by `limitRequest`, where a huge document costs nothing.
     maxTokens: { enabled: false },

@@ -90,8 +90,11 @@ test('applies the request limits to subscriptions too', async () => {
   for (let i = 0; i < 20; i++) selection = `payment { events { ${selection} } }`;
   const deep = `subscription { paymentStatusChanged(paymentId: "pay_x") { ${selection} } }`;
   const aliases = `subscription { paymentStatusChanged(paymentId: "pay_x") { ${Array.from({ length: 40 }, (_, i) => `a${i}: cursor`).join(' ')} } }`;
-  expect(await subscribeOverWss(token, deep)).toEqual(['OPERATION_NOT_ALLOWED', 'OPERATION_NOT_ALLOWED']); // cost and depth
+  expect(await subscribeOverWss(token, deep)).toEqual(['OPERATION_NOT_ALLOWED']); // depth (validation, before cost is estimated)
   expect(await subscribeOverWss(token, aliases)).toEqual(['OPERATION_NOT_ALLOWED']);
+  // Within the depth limit, over MAX_COST (demand control: 10 events per payment assumed, four levels deep).
+  const costly = 'subscription { paymentStatusChanged(paymentId: "pay_x") { payment { events { payment { events { payment { events { payment { events { status } } } } } } } } } }';
+  expect(await subscribeOverWss(token, costly)).toEqual(['OPERATION_NOT_ALLOWED']);
 });
 
 async function tokenForThisGateway(): Promise<string> {
