@@ -187,6 +187,51 @@ test('an account shows its balance and ledger', async () => {
   await expect(card.locator('.ledger tbody tr').first().innerText()).resolves.toMatch(/Credit[\s\S]*\+250\.75 USD/);
 });
 
+test("a browser's EventSource receives payment events over /graphql/stream (single connection mode)", async () => {
+  const source = await account('Edda Eventsource', '300.00');
+  const destination = await account('Paul Listener', '0');
+  await page.goto(`${origin}/healthz`); // same origin as the stream, nothing else loaded
+  const query = 'subscription($a: ID) { paymentStatusChanged(accountId: $a) { cursor status payment { id amount { amount } source { customer { name } } } } }';
+  // An EventSource cannot send an Authorization header: the stream is reserved with one (PUT),
+  // opened by the EventSource with its token in the URL, and the operation started with a POST.
+  const started = await page.evaluate(async ({ token, query, variables }) => {
+    const authorization = `Bearer ${token}`;
+    const reserved = await fetch('/graphql/stream', { method: 'PUT', headers: { authorization } });
+    const streamToken = await reserved.text();
+    const messages: unknown[] = [];
+    const events = new EventSource(`/graphql/stream?token=${encodeURIComponent(streamToken)}`);
+    (window as unknown as { sse: unknown }).sse = { messages, events };
+    events.addEventListener('next', (event) => messages.push(JSON.parse((event as MessageEvent<string>).data)));
+    await new Promise((resolve, reject) => {
+      events.onopen = resolve;
+      events.onerror = () => reject(new Error('the event stream did not open'));
+    });
+    const operation = await fetch('/graphql/stream', {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json', 'x-graphql-event-stream-token': streamToken },
+      body: JSON.stringify({ query, variables, extensions: { operationId: 'feed' } }),
+    });
+    return { reserved: reserved.status, operation: operation.status };
+  }, { token: stack.operatorToken, query, variables: { a: source } });
+  expect(started).toEqual({ reserved: 201, operation: 202 });
+
+  const { createPayment } = await data<{ createPayment: { id: string } }>('mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }', {
+    i: { idempotencyKey: `eventsource-${Date.now()}`, sourceAccountId: source, destinationAccountId: destination, amount: { amount: '12.34', currency: 'USD' } },
+  });
+  type Message = { id: string; payload: { data: { paymentStatusChanged: { status: string; payment: { id: string; amount: { amount: string }; source: { customer: { name: string } } } } } } };
+  await page.waitForFunction(() => ((window as unknown as { sse: { messages: Message[] } }).sse.messages).some((m) => m.payload.data?.paymentStatusChanged.status === 'SETTLED'));
+  const messages = await page.evaluate(() => {
+    const { messages, events } = (window as unknown as { sse: { messages: Message[]; events: EventSource } }).sse;
+    events.close();
+    return messages;
+  });
+  expect(messages.map((m) => m.id)).toEqual(messages.map(() => 'feed'));
+  expect(messages.map((m) => m.payload.data.paymentStatusChanged.status)).toEqual(['PENDING', 'PROCESSING', 'SETTLED']);
+  for (const m of messages) {
+    expect(m.payload.data.paymentStatusChanged.payment).toEqual({ id: createPayment.id, amount: { amount: '12.34' }, source: { customer: { name: 'Edda Eventsource' } } });
+  }
+});
+
 test('GraphiQL runs a query offline, from the gateway alone', async () => {
   await page.goto(`${origin}/graphiql`);
   await page.locator('.graphiql-execute-button').click();

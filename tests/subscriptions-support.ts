@@ -99,7 +99,12 @@ export interface Recording<T> {
   waitForEnd(timeoutMs?: number): Promise<void>;
 }
 
-export function record<T = { paymentStatusChanged: PaymentEvent }>(client: Client, query: string, variables: Record<string, unknown> = {}): Recording<T> {
+/** What `record` needs of a client: graphql-ws's `Client` and graphql-sse's both have it. */
+export interface SubscribingClient {
+  subscribe(request: { query: string; variables?: Record<string, unknown> }, sink: { next(value: any): void; error(error: unknown): void; complete(): void }): () => void;
+}
+
+export function record<T = { paymentStatusChanged: PaymentEvent }>(client: SubscribingClient, query: string, variables: Record<string, unknown> = {}): Recording<T> {
   const recording: Recording<T> = {
     results: [],
     events: [],
@@ -112,10 +117,10 @@ export function record<T = { paymentStatusChanged: PaymentEvent }>(client: Clien
     },
     waitForEnd: (timeoutMs = 30_000) => until(() => recording.completed || recording.error !== undefined, 'the subscription to end', timeoutMs),
   };
-  recording.stop = client.subscribe<T>(
+  recording.stop = client.subscribe(
     { query, variables },
     {
-      next: (result) => {
+      next: (result: FormattedExecutionResult<T, unknown>) => {
         recording.results.push(result);
         if (result.data) recording.events.push(result.data);
       },

@@ -37,4 +37,20 @@ export const SubscriptionCloseReason = {
 export const SubscriptionEndCode = {
   /** The gateway is shutting down; the subscription was completed, resume with the last cursor. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /**
+   * Over SSE, which has no close codes: the client read too slowly (SlowConsumer on
+   * graphql-ws); the stream was ended, resume with the last cursor.
+   */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+} as const;
+
+/**
+ * HTTP statuses of the SSE endpoint (`/graphql/stream`) when it refuses a client before any
+ * stream opens, the counterparts of the close codes above. The body is `{ errors }` with
+ * `extensions.code` UNAUTHENTICATED (401) or SHUTTING_DOWN (503).
+ */
+export const EventStreamRefusalStatus = {
+  InvalidToken: 401,
+  AuthenticationRequired: 401,
+  GoingAway: 503,
 } as const;

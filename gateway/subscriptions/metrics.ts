@@ -21,7 +21,7 @@ new Gauge({
 });
 new Gauge({
   name: 'paygraph_gateway_subscription_connections',
-  help: 'Open graphql-ws connections',
+  help: 'Open subscription connections: graphql-ws connections and SSE streams (distinct, or reserved single-connection ones)',
   collect() {
     this.set(sum((s) => s.connections()));
   },
