@@ -9,6 +9,8 @@ import { readResilienceConfig, type ResilienceConfig } from './resilience/config
 import { readSchemaSourceConfig, type SchemaSourceConfig } from './schema-config';
 import { readSubgraphBatchingConfig, type SubgraphBatchingConfig } from './subgraph-batching';
 import { readSubscriptionConfig, type SubscriptionConfig } from './subscriptions/config';
+import { readAuthorizationConfig, type AuthorizationConfig } from './authorization/config';
+import { readDemandControlConfig, type DemandControlConfig } from './demand-control/settings';
 
 /**
  * Everything the gateway reads from the environment, once, validated at start
@@ -57,8 +59,10 @@ export interface GatewayConfig {
   batching: SubgraphBatchingConfig;
   /** Largest accepted request body, and graphql-ws message, in bytes. Env MAX_BODY_BYTES, default 100000. */
   maxBodyBytes: number;
-  /** Depth, alias, cost, token and directive limits (see limits.ts for the defaults and why). */
+  /** Depth, alias, token and directive limits (see limits.ts for the defaults and why). */
   limits: RequestLimits;
+  /** The cost limit (MAX_COST) and mode of demand control, from @cost and @listSize (demand-control/settings.ts). */
+  demandControl: DemandControlConfig;
   /** Per-identity rate limit: sustained requests/s (RATE_LIMIT_PER_SECOND, default 100) and burst (RATE_LIMIT_BURST, default 400). */
   rateLimit: { perSecond: number; burst: number };
   /** Serve HTTPS and WSS with this PEM certificate and key (TLS_CERT_FILE, TLS_KEY_FILE); plain HTTP when unset. */
@@ -74,6 +78,8 @@ export interface GatewayConfig {
   mongo?: MongoConfig;
   /** Repeats of a query that succeeded skip Apollo Server's request pipeline (request-path.ts). Env GATEWAY_FAST_LANE, default true (false when APOLLO_KEY is set). */
   fastLane: boolean;
+  /** The authorization directives' mode and @policy rules (authorization/config.ts). */
+  authorization: AuthorizationConfig;
   /** graphql-ws limits, buffers and timers (subscriptions/config.ts). */
   subscriptions: SubscriptionConfig;
   /** The grace period from SIGTERM/SIGINT to the exit, and its shares (runtime/shutdown.ts). */
@@ -114,16 +120,17 @@ export function readGatewayConfig(): GatewayConfig {
     limits: {
       maxDepth: envInt('MAX_DEPTH', DEFAULT_LIMITS.maxDepth, { min: 1 }),
       maxAliases: envInt('MAX_ALIASES', DEFAULT_LIMITS.maxAliases),
-      maxCost: envInt('MAX_COST', DEFAULT_LIMITS.maxCost, { min: 1 }),
       maxTokens: envInt('MAX_TOKENS', DEFAULT_LIMITS.maxTokens, { min: 10 }),
       maxDirectives: envInt('MAX_DIRECTIVES', DEFAULT_LIMITS.maxDirectives),
     },
+    demandControl: readDemandControlConfig(),
     rateLimit: { perSecond: envInt('RATE_LIMIT_PER_SECOND', 100, { min: 1 }), burst: envInt('RATE_LIMIT_BURST', 400, { min: 1 }) },
     trustedDocumentsPath: envOptional('TRUSTED_DOCUMENTS'),
     tls: tlsConfig(),
     schema: readSchemaSourceConfig(mongo !== undefined),
     mongo,
     fastLane: fastLaneSetting(),
+    authorization: readAuthorizationConfig(),
     subscriptions: readSubscriptionConfig(),
     shutdown: readShutdownConfig(),
     telemetry: readTelemetryConfig(),

@@ -13,6 +13,8 @@ export class LoadedGraph implements FederatedGraph {
   private readonly sources = new Map<string, SignedDataSource>();
   private snapshot?: GraphSnapshot;
   private apiSchema?: GraphQLSchema;
+  /** Each API schema ApolloGateway announced, with the snapshot of the same supergraph (requests in flight keep theirs). */
+  private readonly snapshotsByApiSchema = new WeakMap<GraphQLSchema, GraphSnapshot>();
   private unsubscribe = () => {};
 
   /** `createDataSource` builds the data source for a subgraph at a URL (routing decided by the caller). */
@@ -31,6 +33,7 @@ export class LoadedGraph implements FederatedGraph {
       const snapshot = graphSnapshot(coreSupergraphSdl, () => this.dataSourcesOf(snapshot));
       this.snapshot = snapshot;
       this.apiSchema = apiSchema;
+      this.snapshotsByApiSchema.set(apiSchema, snapshot);
     });
   }
 
@@ -42,6 +45,11 @@ export class LoadedGraph implements FederatedGraph {
   /** The API schema Apollo Server validates the current supergraph's requests against. */
   currentApiSchema(): GraphQLSchema | undefined {
     return this.apiSchema;
+  }
+
+  /** The snapshot of the supergraph whose API schema this is (an operation validated against it runs on it). */
+  snapshotFor(apiSchema: GraphQLSchema): GraphSnapshot | undefined {
+    return this.snapshotsByApiSchema.get(apiSchema);
   }
 
   get loaded(): boolean {

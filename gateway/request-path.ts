@@ -51,12 +51,18 @@ export interface RequestPlugin {
  */
 export interface OperationStep {
   readonly name: string;
-  execute(requestContext: GatewayGraphQLRequestContext, next: GatewayExecutor): Promise<GatewayExecutionResult>;
+  /**
+   * `front` says who asked: on 'fast-lane' an answer with errors is dropped and Apollo Server's
+   * pipeline runs the operation again, so only an error-free answer there reaches the client.
+   */
+  execute(requestContext: GatewayGraphQLRequestContext, next: GatewayExecutor, front: Front): Promise<GatewayExecutionResult>;
 }
 
+export type Front = 'pipeline' | 'fast-lane';
+
 /** Apollo's executor with the steps around it, the first step outermost. */
-export function withSteps(executor: GatewayExecutor, steps: readonly OperationStep[]): GatewayExecutor {
-  return steps.reduceRight<GatewayExecutor>((next, step) => (requestContext) => step.execute(requestContext, next), executor);
+export function withSteps(executor: GatewayExecutor, steps: readonly OperationStep[], front: Front): GatewayExecutor {
+  return steps.reduceRight<GatewayExecutor>((next, step) => (requestContext) => step.execute(requestContext, next, front), executor);
 }
 
 export interface RequestPathOptions {
@@ -117,8 +123,8 @@ export function createRequestPath(options: RequestPathOptions): RequestPath {
       load: async (loadOptions) => {
         const loaded = await gateway.load(loadOptions);
         if (!loaded.executor) return loaded;
-        const stepped = withSteps(loaded.executor, options.steps ?? []);
-        executor = stepped;
+        const stepped = withSteps(loaded.executor, options.steps ?? [], 'pipeline');
+        executor = withSteps(loaded.executor, options.steps ?? [], 'fast-lane');
         return {
           executor: async (requestContext) => {
             operations.inc({ path: 'pipeline' });

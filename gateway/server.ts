@@ -20,13 +20,15 @@ import { graphqlHttpFront } from '../runtime/graphql-http';
 import { requestIdFrom } from '../runtime/request-context';
 import type { GatewayConfig } from './config';
 import { SignedDataSource, type GatewayContext } from './data-source';
-import { attachSubscriptionServer } from './subscriptions';
+import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { openGatewaySchema } from './schema-services';
 import { initObservability, observabilityPlugin, OperationRecorder, traceRequests } from '../runtime/observability';
 import { nameRequestSpan } from '../runtime/telemetry';
 import { graphiqlLandingPage, mountConsole } from './console';
 import { LoadedGraph } from './loaded-graph';
 import { createRequestPath, type RequestPlugin } from './request-path';
+import { createDemandControl } from './demand-control';
+import { Authorizer, authorizationStep } from './authorization';
 import { CLIENT_NAME_HEADERS } from './usage-reporting';
 
 export interface RunningGateway {
@@ -143,7 +145,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       },
     })),
   ];
-  const path = createRequestPath({ gateway, graph, plugins, fastLane: { enabled: config.fastLane, maxEntries: FAST_LANE_DOCUMENTS } });
+  // Demand control (gateway/demand-control): the HTTP step and the subscriptions' check share one judgement.
+  const demandControl = createDemandControl({ config: config.demandControl, graph, label: (name) => recorder.label(name), log });
+  // Authorization directives (gateway/authorization), first: later steps see only what the caller may run.
+  const authorizer = new Authorizer({ mode: config.authorization.mode, policies: config.authorization.policies, log });
+  const path = createRequestPath({ gateway, graph, plugins, steps: [authorizationStep(authorizer, graph), demandControl.step], fastLane: { enabled: config.fastLane, maxEntries: FAST_LANE_DOCUMENTS } });
   const apollo = new ApolloServer<GatewayContext>({
     gateway: path.gateway,
     introspection: !config.production,
@@ -181,6 +187,13 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     }
     return { identity, requestId };
   };
+  // Subscriptions over SSE (graphql-sse), mounted before /graphql, whose parsers would take its requests.
+  // The subscription server is attached once the port is ours; no request arrives before.
+  let subscriptions: SubscriptionServer | undefined;
+  app.use('/graphql/stream', express.json({ limit: config.maxBodyBytes }), (req, res, next) => {
+    if (!subscriptions) return next();
+    subscriptions.serveEventStream(req, res, req.body).catch(next);
+  });
   // JSON POSTs take graphqlHttpFront; what it leaves (GET queries, other content types) comes here.
   app.use(
     '/graphql',
@@ -222,17 +235,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     throw error;
   }
   // graphql-ws federated subscriptions on the same /graphql path (gateway/subscriptions), once the port is ours.
-  const subscriptions = attachSubscriptionServer({
+  subscriptions = attachSubscriptionServer({
     httpServer,
     graph,
     verifyIdentity,
     signingSecret: config.signingSecret,
     formatError: formatGatewayError(config.production),
     config: config.subscriptions,
-    limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules },
+    limits: { maxTokens: config.limits.maxTokens, validationRules: armor.validationRules, checkCost: demandControl.checkSubscription },
     maxPayloadBytes: config.maxBodyBytes,
     log,
     onOperation: schema.observeOperation,
+    authorizer,
   });
 
   const port = (httpServer.address() as AddressInfo).port;

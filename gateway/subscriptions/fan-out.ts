@@ -92,9 +92,12 @@ export class SubscriptionFanOut {
       group = created;
     }
     const joined = group;
-    joined.sinks.add(sink);
+    // The group resolves each event once for all; each client's own authorization restores it for that client.
+    const { restore } = prepared;
+    const delivered: EventSink = restore ? { push: (result) => sink.push(restore(result)), end: (last, error) => sink.end(last && restore(last), error) } : sink;
+    joined.sinks.add(delivered);
     return () => {
-      if (!joined.sinks.delete(sink)) return;
+      if (!joined.sinks.delete(delivered)) return;
       if (joined.sinks.size === 0) {
         if (this.groups.get(key) === joined) this.groups.delete(key);
         joined.joinable = false;

@@ -13,6 +13,7 @@ import {
   validate,
   visit,
   type DocumentNode,
+  type ExecutionResult,
   type GraphQLInputType,
   type OperationDefinitionNode,
   type ValidationRule,
@@ -21,7 +22,9 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, PaygraphError } from '../../runtime/errors';
+import type { SubscriptionCostCheck } from '../demand-control';
 import type { GraphSnapshot } from './graph';
+import type { SubscriptionAuthorization } from '../authorization/subscriptions';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -53,6 +56,10 @@ export interface PreparedSubscription {
    * history first, so a later client may join it only before its first event.
    */
   readonly replaysHistory: boolean;
+  /** Puts each resolved event back in the client's shape when authorization removed fields (gateway/authorization). */
+  readonly restore?: (result: ExecutionResult) => ExecutionResult;
+  /** The document as the client sent it, before authorization removed anything (usage reporting records what clients ask for). */
+  readonly requestedDocument: DocumentNode;
 }
 
 function error(code: string, message: string): GraphQLError {
@@ -107,6 +114,8 @@ export interface DocumentLimits {
   maxTokens: number;
   /** graphql-armor's rules; they report OPERATION_NOT_ALLOWED. */
   validationRules: readonly ValidationRule[];
+  /** Demand control's estimated-cost check, the HTTP path's own (gateway/demand-control): an error refuses the subscription. */
+  checkCost?: SubscriptionCostCheck;
 }
 
 /**
@@ -117,6 +126,7 @@ export function prepareSubscription(
   snapshot: GraphSnapshot,
   request: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
   limits?: DocumentLimits,
+  authorize?: SubscriptionAuthorization,
 ): PreparedSubscription | GraphQLError[] {
   let document: DocumentNode;
   try {
@@ -129,16 +139,26 @@ export function prepareSubscription(
     return validationErrors.map((e) => (e instanceof PaygraphError ? error(e.code, e.message) : error(ErrorCode.BAD_USER_INPUT, e.message)));
   }
   const operationName = request.operationName ?? undefined;
-  const operation = getOperationAST(document, operationName);
+  let operation = getOperationAST(document, operationName);
   if (!operation) return [error(ErrorCode.BAD_USER_INPUT, 'unable to identify the operation')];
   if (operation.operation !== 'subscription') {
-    return [error(ErrorCode.OPERATION_NOT_ALLOWED, `${operation.operation} operations go over HTTP; this WebSocket serves subscriptions`)];
+    return [error(ErrorCode.OPERATION_NOT_ALLOWED, `${operation.operation} operations go over HTTP (/graphql); this endpoint serves subscriptions`)];
+  }
+  const requestedDocument = document;
+  // Authorization first, as on HTTP: everything below sees only what the caller may run.
+  const authorized = authorize?.(snapshot, document, operationName, request.query);
+  if (Array.isArray(authorized)) return authorized;
+  if (authorized && authorized.document !== document) {
+    document = authorized.document;
+    operation = getOperationAST(document, operationName) ?? operation;
   }
   const coerced = getVariableValues(snapshot.apiSchema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 10 });
   if (coerced.errors) return coerced.errors.map((e) => error(ErrorCode.BAD_USER_INPUT, e.message));
   const variables = coerced.coerced;
 
   const documentText = print(document);
+  const tooCostly = limits?.checkCost?.(snapshot, { document, documentText, operationName, variables: request.variables });
+  if (tooCostly) return [tooCostly];
   const plan = planFor(snapshot, document, documentText, operationName);
   const primary = plan.primary;
   const rootSelection = operation.selectionSet.selections[0];
@@ -156,5 +176,7 @@ export function prepareSubscription(
     rest: plan.rest,
     upstreamQuery: canonicalUpstreamQuery(snapshot, primary, variables),
     replaysHistory: argumentIsSet(operation, 'after', variables),
+    restore: authorized?.restore,
+    requestedDocument,
   };
 }

@@ -1,4 +1,4 @@
-import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { ErrorCode } from '../../runtime/errors';
 import { isAuthenticated, type Identity } from '../../runtime/identity';
@@ -11,6 +11,8 @@ import type { SubscriptionFanOut } from './fan-out';
 import type { FederatedGraph } from './graph';
 import { slowConsumerCloses } from './metrics';
 import { prepareSubscription, type DocumentLimits } from './planning';
+import type { Authorizer } from '../authorization/authorizer';
+import { subscriptionAuthorization } from '../authorization/subscriptions';
 
 /** What the protocol needs of a client's transport: close it, and see how much it has not sent. */
 export interface ClientSocket {
@@ -40,7 +42,11 @@ export interface ObservedOperation {
   clientName?: string;
 }
 
-// A type, not an interface: graphql-ws wants connection extras indexable.
+/**
+ * One client connection, whatever its transport (a graphql-ws socket, an SSE stream): its
+ * socket and, once admitted, its session. A type, not an interface: graphql-ws wants
+ * connection extras indexable.
+ */
 export type ConnectionExtra = {
   readonly socket: ClientSocket;
   session?: ConnectionSession;
@@ -49,6 +55,26 @@ export type ConnectionExtra = {
 /** The execution arguments' context: the stream prepared in onSubscribe, handed to subscribe. */
 interface PreparedContext {
   readonly stream: ClientStream;
+}
+
+/** Why a client may not subscribe at all; each transport says so its own way (a close code, an HTTP status). */
+export type ConnectionRefusal = 'InvalidToken' | 'AuthenticationRequired' | 'GoingAway';
+
+/** What a client's transport says about it when it connects. */
+export interface ConnectionCredentials {
+  /** `Bearer <JWT>`: connection_init's `authorization`, or an HTTP Authorization header. */
+  authorization?: string;
+  /** For usage reporting (`apollographql-client-name`). */
+  clientName?: string;
+}
+
+/** A subscription accepted for a client: its events, and the graph it was planned on. */
+export interface AcceptedSubscription {
+  readonly stream: ClientStream;
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operationName?: string;
+  readonly variables: Record<string, unknown>;
 }
 
 export interface SubscriptionProtocolOptions {
@@ -63,6 +89,8 @@ export interface SubscriptionProtocolOptions {
   limits?: DocumentLimits;
   /** Called for each accepted subscription (schema usage reporting). */
   onOperation?: (operation: ObservedOperation) => void;
+  /** The HTTP path's authorization check (gateway/authorization), made at subscribe. */
+  authorizer?: Authorizer;
 }
 
 function connectionAuthorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -71,9 +99,10 @@ function connectionAuthorization(params: Readonly<Record<string, unknown>> | und
 }
 
 /**
- * The subscription protocol over graphql-ws: authenticates `connection_init`, validates
- * and plans each `subscribe`, enforces the per-connection limit and the per-client buffer,
- * and completes everything on shutdown. Transport-free: the ws adapter plugs it in.
+ * The subscription protocol, whatever the transport: admits a connection by its token
+ * (`admit`), validates, plans and joins each subscription to the shared upstream (`prepare`),
+ * enforces the per-connection limit and the per-client buffer, and completes everything on
+ * shutdown. `serverOptions` plugs it into graphql-ws; the SSE adapter calls the same methods.
  */
 export class SubscriptionProtocol {
   private readonly sessions = new Set<ConnectionExtra>();
@@ -92,53 +121,79 @@ export class SubscriptionProtocol {
     return this.sessions.size;
   }
 
+  /** An error as it leaves the gateway (the HTTP path's formatter: both mask alike). */
+  formatError(error: GraphQLError): GraphQLFormattedError {
+    const { formatError } = this.options;
+    return formatError ? formatError(error.toJSON(), error) : error.toJSON();
+  }
+
   serverOptions(): ServerOptions<Record<string, unknown>, ConnectionExtra> {
     const { config, formatError } = this.options;
-    const format = (error: GraphQLError): GraphQLFormattedError => (formatError ? formatError(error.toJSON(), error) : error.toJSON());
+    const format = (error: GraphQLError): GraphQLFormattedError => this.formatError(error);
     return {
       connectionInitWaitTimeout: config.connectionInitTimeoutMs,
-      onConnect: (ctx) => this.authenticate(ctx.extra, ctx.connectionParams),
-      onSubscribe: (ctx, id, payload) => this.prepare(ctx.extra, id, payload),
+      onConnect: async (ctx) => {
+        const clientName = ctx.connectionParams?.['apollographql-client-name'] ?? ctx.connectionParams?.clientName;
+        const refusal = await this.admit(ctx.extra, { authorization: connectionAuthorization(ctx.connectionParams), clientName: typeof clientName === 'string' ? clientName : undefined });
+        if (!refusal) return true;
+        ctx.extra.socket.close(SubscriptionCloseCode[refusal], SubscriptionCloseReason[refusal]);
+        return false;
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const accepted = this.prepare(ctx.extra, id, payload);
+        if (Array.isArray(accepted)) return accepted;
+        const contextValue: PreparedContext = { stream: accepted.stream };
+        return { schema: accepted.schema, document: accepted.document, operationName: accepted.operationName, variableValues: accepted.variables, contextValue };
+      },
       subscribe: (args) => (args.contextValue as PreparedContext).stream,
       onNext: formatError
         ? (_ctx, _id, _payload, _args, result) => ({ ...result, errors: result.errors?.map((e) => format(e as GraphQLError)) }) as never
         : undefined,
       onError: formatError ? (_ctx, _id, _payload, errors) => errors.map(format) : undefined,
-      onClose: (ctx) => {
-        this.sessions.delete(ctx.extra);
-        for (const stream of ctx.extra.session?.streams.values() ?? []) void stream.return();
-      },
+      onClose: (ctx) => this.release(ctx.extra),
     };
   }
 
-  private async authenticate(extra: ConnectionExtra, params: Readonly<Record<string, unknown>> | undefined): Promise<boolean> {
-    if (this.shuttingDown) {
-      extra.socket.close(SubscriptionCloseCode.GoingAway, SubscriptionCloseReason.GoingAway);
-      return false;
-    }
-    const authorization = connectionAuthorization(params);
-    let identity: Identity;
-    try {
-      identity = await this.options.verifyIdentity(authorization);
-    } catch {
-      extra.socket.close(SubscriptionCloseCode.InvalidToken, SubscriptionCloseReason.InvalidToken);
-      return false;
-    }
-    if (!isAuthenticated(identity)) {
-      extra.socket.close(SubscriptionCloseCode.AuthenticationRequired, SubscriptionCloseReason.AuthenticationRequired);
-      return false;
-    }
-    const clientName = params?.['apollographql-client-name'] ?? params?.clientName;
-    extra.session = { identity, streams: new Map(), clientName: typeof clientName === 'string' ? clientName : undefined };
+  /**
+   * Verifies who a connecting client is (the same check for every transport) and opens its
+   * session; returns why not when it may not subscribe.
+   */
+  async admit(extra: ConnectionExtra, credentials: ConnectionCredentials): Promise<ConnectionRefusal | undefined> {
+    const identity = await this.identify(credentials);
+    if (typeof identity === 'string') return identity;
+    extra.session = { identity, streams: new Map(), clientName: credentials.clientName };
     this.sessions.add(extra);
-    return true;
+    return undefined;
   }
 
-  private prepare(
+  /** The verified identity of a client's token, or why it has none that may subscribe. */
+  async identify(credentials: ConnectionCredentials): Promise<Identity | ConnectionRefusal> {
+    if (this.shuttingDown) return 'GoingAway';
+    let identity: Identity;
+    try {
+      identity = await this.options.verifyIdentity(credentials.authorization);
+    } catch {
+      return 'InvalidToken';
+    }
+    return isAuthenticated(identity) ? identity : 'AuthenticationRequired';
+  }
+
+  /** The connection is gone: stops its subscriptions and forgets it. */
+  release(extra: ConnectionExtra): void {
+    this.sessions.delete(extra);
+    for (const stream of extra.session?.streams.values() ?? []) void stream.return();
+  }
+
+  /**
+   * One subscription of an admitted connection, transport-independent: the limits, validation
+   * and planning, the join to the shared upstream, and the bounded stream of its results.
+   * Returns the errors to send back when it may not run.
+   */
+  prepare(
     extra: ConnectionExtra,
     id: string,
     payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
-  ) {
+  ): AcceptedSubscription | GraphQLError[] {
     const session = extra.session;
     if (!session) return [new GraphQLError('connection not initialised', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
     if (this.shuttingDown) return [new GraphQLError('the gateway is shutting down', { extensions: { code: SubscriptionEndCode.SHUTTING_DOWN } })];
@@ -149,7 +204,8 @@ export class SubscriptionProtocol {
     const snapshot = graph.current();
     let prepared;
     try {
-      prepared = prepareSubscription(snapshot, payload, this.options.limits);
+      const { authorizer } = this.options;
+      prepared = prepareSubscription(snapshot, payload, this.options.limits, authorizer && subscriptionAuthorization(authorizer, session.identity));
     } catch (error) {
       log.warn({ err: error }, 'could not plan a subscription');
       return [new GraphQLError('could not plan the subscription', { extensions: { code: ErrorCode.OPERATION_NOT_ALLOWED } })];
@@ -180,14 +236,14 @@ export class SubscriptionProtocol {
       throw error;
     }
     session.streams.set(id, stream);
-    this.options.onOperation?.({ schema: snapshot.apiSchema, documentKey: prepared.documentText, document: prepared.document, operationName: prepared.operationName, clientName: session.clientName });
-    return {
+    this.options.onOperation?.({
       schema: snapshot.apiSchema,
-      document: prepared.document,
+      documentKey: prepared.requestedDocument === prepared.document ? prepared.documentText : print(prepared.requestedDocument),
+      document: prepared.requestedDocument,
       operationName: prepared.operationName,
-      variableValues: prepared.variables,
-      contextValue: { stream } satisfies PreparedContext,
-    };
+      clientName: session.clientName,
+    });
+    return { stream, schema: snapshot.apiSchema, document: prepared.document, operationName: prepared.operationName, variables: prepared.variables };
   }
 
   /**
