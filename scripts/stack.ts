@@ -78,8 +78,8 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 }
 
 /** One more service process beside a stack, ready once `readyUrl` answers; stopped if it never does. */
-export async function startService(entry: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawnService(entry, env);
+export async function startService(entry: string, env: NodeJS.ProcessEnv, readyUrl: string, stdio: 'inherit' | 'pipe' | 'ignore' = 'inherit'): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawnService(entry, env, stdio);
   const stop = () => stopChild(child);
   try {
     await waitForUrl(readyUrl, 90_000, () => isRunning(child));

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signDevToken } from '../runtime/dev-token';
-import { freePort, startTestStack, type TestStack } from './support/stack';
-import { errorCode, fundedCustomer, gatewayClient, latestCursorOf, pay, record, startExtraProcess } from './subscriptions-support';
+import { startTestStack, type TestStack } from './support/stack';
+import { errorCode, fundedCustomer, gatewayClient, latestCursorOf, pay, record, startSecondGateway } from './subscriptions-support';
 
 /**
  * The authorization directives end to end, on the real graph: fields a token does not grant are
@@ -27,24 +27,12 @@ beforeAll(async () => {
   const policiesFile = join(mkdtempSync(join(tmpdir(), 'paygraph-policies-')), 'policies.json');
   writeFileSync(policiesFile, JSON.stringify(POLICIES));
   stack = await startTestStack({ AUTHORIZATION_POLICIES_FILE: policiesFile });
-  const port = await freePort();
-  const gateway = await startExtraProcess(
-    'gateway',
-    {
-      MONGODB_URI: stack.mongoUri,
-      MONGODB_DB_PREFIX: stack.dbPrefix,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-      NODE_ENV: 'test',
-      SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
-      GATEWAY_PORT: String(port),
-      AUTHORIZATION_MODE: 'reject',
-      AUTHORIZATION_POLICIES_FILE: policiesFile,
-      RATE_LIMIT_PER_SECOND: '100000',
-      RATE_LIMIT_BURST: '100000',
-    },
-    `http://127.0.0.1:${port}/healthz`,
-  );
-  rejecting = { gatewayUrl: `http://127.0.0.1:${port}/graphql`, stop: gateway.stop };
+  rejecting = await startSecondGateway(stack, {
+    AUTHORIZATION_MODE: 'reject',
+    AUTHORIZATION_POLICIES_FILE: policiesFile,
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+  });
   alice = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Alice Authz');
   bob = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Bob Authz');
   paymentId = (await pay(stack.gatewayUrl, stack.operatorToken, alice.accountId, bob.accountId)).id;

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { spawnService, stopChild, waitForUrl } from '../scripts/stack';
+import { stopChild } from '../scripts/stack';
 import { collectLogLines } from './support/log-lines';
-import { freePort, startTestStack, type TestStack } from './support/stack';
-import { errorCode, fundedCustomer, gatewayClient, pay, record } from './subscriptions-support';
+import { startTestStack, type TestStack } from './support/stack';
+import { errorCode, fundedCustomer, gatewayClient, pay, record, startSecondGateway } from './subscriptions-support';
 
 /**
  * Demand control end to end, over the real stack: the estimated cost against MAX_COST before
@@ -54,24 +53,10 @@ beforeAll(async () => {
   await pay(stack.gatewayUrl, stack.operatorToken, alice.accountId, bob.accountId);
   accounts = { alice: alice.accountId, bob: bob.accountId };
 
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    MONGODB_URI: stack.mongoUri,
-    MONGODB_DB_PREFIX: stack.dbPrefix,
-    SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
-    GATEWAY_PORT: String(port),
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    LOG_FORMAT: 'json',
-    MAX_COST: String(MAX_COST),
-    DEMAND_CONTROL_MODE: 'measure',
-  };
-  const child = spawnService(join(__dirname, '..', 'gateway', 'main.ts'), env, 'pipe');
-  const logs = collectLogLines(child.stdout);
-  child.stderr?.resume();
-  measuring = { url: `http://127.0.0.1:${port}/graphql`, child, logs };
-  await waitForUrl(`http://127.0.0.1:${port}/healthz`, 90_000, () => child.exitCode === null);
+  const gateway = await startSecondGateway(stack, { LOG_LEVEL: 'warn', LOG_FORMAT: 'json', MAX_COST: String(MAX_COST), DEMAND_CONTROL_MODE: 'measure' }, 'pipe');
+  const logs = collectLogLines(gateway.child.stdout);
+  gateway.child.stderr?.resume();
+  measuring = { url: gateway.gatewayUrl, child: gateway.child, logs };
 }, 240_000);
 
 afterAll(async () => {

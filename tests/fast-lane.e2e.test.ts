@@ -1,7 +1,7 @@
 import { signDevToken } from '../runtime/dev-token';
 import type { GraphQLResult } from '../scripts/gateway-client';
-import { freePort, startTestStack, type TestStack } from './support/stack';
-import { fundedCustomer, startExtraProcess } from './subscriptions-support';
+import { startTestStack, type TestStack } from './support/stack';
+import { fundedCustomer, startSecondGateway } from './subscriptions-support';
 
 /**
  * The fast lane (gateway/fast-lane.ts) must answer exactly as Apollo Server's pipeline does,
@@ -17,27 +17,7 @@ let customerId: string;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const port = await freePort();
-  const gateway = await startExtraProcess(
-    'gateway',
-    {
-      MONGODB_URI: stack.mongoUri,
-      MONGODB_DB_PREFIX: stack.dbPrefix,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-      NODE_ENV: 'test',
-      ACCOUNTS_URL: stack.subgraphUrls.accounts,
-      PAYMENTS_URL: stack.subgraphUrls.payments,
-      RISK_URL: stack.subgraphUrls.risk,
-      COMPLIANCE_URL: stack.subgraphUrls.compliance,
-      SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
-      GATEWAY_PORT: String(port),
-      GATEWAY_FAST_LANE: 'false',
-      RATE_LIMIT_PER_SECOND: '100000',
-      RATE_LIMIT_BURST: '100000',
-    },
-    `http://127.0.0.1:${port}/healthz`,
-  );
-  withoutLane = { gatewayUrl: `http://127.0.0.1:${port}/graphql`, stop: gateway.stop };
+  withoutLane = await startSecondGateway(stack, { GATEWAY_FAST_LANE: 'false', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' });
   ({ accountId, customerId } = await fundedCustomer(stack.gatewayUrl, stack.operatorToken, 'Fast Lane'));
 }, 180_000);
 

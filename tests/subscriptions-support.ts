@@ -4,6 +4,7 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import WebSocket from 'ws';
 import { graphqlData } from '../scripts/gateway-client';
 import { startService } from '../scripts/stack';
+import { freePort } from './support/stack';
 
 /**
  * Support for the subscription end-to-end tests: graphql-ws clients that record what they
@@ -147,6 +148,28 @@ const ROOT = join(__dirname, '..');
 export async function startExtraProcess(entry: 'payments' | 'gateway', env: Record<string, string>, readyUrl: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const file = entry === 'gateway' ? join(ROOT, 'gateway', 'main.ts') : join(ROOT, 'subgraphs', 'payments', 'main.ts');
   return startService(file, { ...process.env, ...env }, readyUrl);
+}
+
+/**
+ * Another gateway in front of `stack`'s subgraphs, on the same database, with settings of its
+ * own (`env`): a gateway without the fast lane, in reject mode, measuring costs.
+ */
+export async function startSecondGateway(
+  stack: { mongoUri: string; dbPrefix: string; subgraphUrls: Record<string, string> },
+  env: Record<string, string>,
+  stdio: 'inherit' | 'pipe' = 'inherit',
+): Promise<{ gatewayUrl: string; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const common = {
+    MONGODB_URI: stack.mongoUri,
+    MONGODB_DB_PREFIX: stack.dbPrefix,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    NODE_ENV: 'test',
+    SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
+    GATEWAY_PORT: String(port),
+  };
+  const service = await startService(join(ROOT, 'gateway', 'main.ts'), { ...process.env, ...common, ...env }, `http://127.0.0.1:${port}/healthz`, stdio);
+  return { gatewayUrl: `http://127.0.0.1:${port}/graphql`, ...service };
 }
 
 let customers = 0;
