@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { withEnforcedSecurityFeatures } from '../gateway/authorization/security-features';
 import { internalSigningSecret, SUBGRAPH_NAMES, SUBGRAPHS, type SubgraphName } from '../runtime/config';
 import { ALL_SCOPES, signDevToken } from '../runtime/dev-token';
 import { startEmbeddedDb, type EmbeddedDb } from '../runtime/embedded-db/launcher';
@@ -294,7 +295,12 @@ async function main(): Promise<void> {
       baseline = checkoutBaseline(values.baseline);
       // Our gateway's environment as launchStack gives it: the subgraphs' URLs both ways, each
       // gateway reads the one its code knows (SUBGRAPH_URLS now, <NAME>_URL at older commits).
-      const gatewayEnv: Record<string, string> = { ...processEnv, MONGODB_URI: mongoUri, SUBGRAPH_URLS: JSON.stringify(urls) };
+      // The baseline serves the same supergraph from a file, not the registry our gateway published
+      // to. A gateway older than the authorization directives refuses their for: SECURITY links,
+      // so its copy has their purpose dropped, as ours loads it (it then enforces none of them).
+      const baselineSupergraph = join(supergraphDir, 'baseline-supergraph.graphql');
+      writeFileSync(baselineSupergraph, withEnforcedSecurityFeatures(readFileSync(supergraphPath, 'utf8')));
+      const gatewayEnv: Record<string, string> = { ...processEnv, MONGODB_URI: mongoUri, SUBGRAPH_URLS: JSON.stringify(urls), SUPERGRAPH_SOURCE: 'file', SUPERGRAPH_PATH: baselineSupergraph };
       for (const name of SUBGRAPH_NAMES) {
         gatewayEnv[SUBGRAPHS[name].urlEnv] = urls[name];
         gatewayEnv[SUBGRAPHS[name].portEnv] = String(PORTS.subgraphs[name]);
