@@ -54,6 +54,10 @@ export async function connectMongo(config: MongoConfig, options: { monitorComman
     monitorCommands: options.monitorCommands ?? true,
     maxPoolSize: 20,
     serverSelectionTimeoutMS: 10_000,
+    // Poll, not stream: with the streaming monitor, a payments process whose webhook poller kept
+    // asking through a SIGKILL of the embedded store never saw the server again (every server
+    // selection failed with the dead connection's error until it exited); polling recovers.
+    serverMonitoringMode: 'poll',
   });
   await client.connect();
   idReads = await chooseIdReads(client, config.idReads);
