@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { signDevToken } from '../runtime/dev-token';
 import { graphqlRequest } from '../scripts/gateway-client';
 import { collectLogLines } from './support/log-lines';
 import { startTestStack, type TestStack } from './support/stack';
@@ -65,7 +66,8 @@ async function screenshot(name: string): Promise<string> {
 beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
   // Tracing is off here (no OTLP endpoint): the last test checks ids still cross processes.
-  stack = await startTestStack({ LOG_LEVEL: 'info' }, { stdio: 'pipe' });
+  // From 10,000 USD approvals are signed, two of them (the signed-approval test).
+  stack = await startTestStack({ LOG_LEVEL: 'info', PAYGRAPH_SIGNED_APPROVAL_BANDS: '10000.00:2' }, { stdio: 'pipe' });
   for (const [name, child] of stack.processes) {
     logs.set(name, collectLogLines(child.stdout));
     child.stderr?.resume();
@@ -174,6 +176,69 @@ test('the review queue lets an operator with risk:review decide a held payment',
     { id: created.createPayment.id },
   );
   expect(payment.riskAssessment.review).toEqual({ reviewer: 'test-operator', decision: 'APPROVE' });
+});
+
+test('the approval queue signs with WebCrypto Ed25519 in the browser, and that signature releases the payment', async () => {
+  const REGISTER = 'mutation($i: RegisterApproverKeyInput!) { registerApproverKey(input: $i) { id } }';
+  const operatorKey = generateKeyPairSync('ed25519');
+  const checkerKey = generateKeyPairSync('ed25519');
+  const spki = (key: typeof operatorKey) => key.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const operatorKeyId = (await data(REGISTER, { i: { approver: 'test-operator', publicKey: spki(operatorKey) } })).registerApproverKey.id as string;
+  const checkerKeyId = (await data(REGISTER, { i: { approver: 'checker', publicKey: spki(checkerKey) } })).registerApproverKey.id as string;
+  const maker = await signDevToken({ sub: 'maker', scope: 'payments:read payments:write' });
+  const checker = await signDevToken({ sub: 'checker', scope: 'payments:read payments:approve' });
+
+  // 12,345.67 from a new account: low enough risk to go straight to approvals, in the 2-signature band.
+  const source = await account('Sigrid Signer', '20000.00', 'ENHANCED');
+  const destination = await account('Paulo Payee', '0');
+  const created = await graphqlRequest<{ createPayment: { id: string; status: string } }>(stack.gatewayUrl, 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }', {
+    i: { idempotencyKey: `signed-${Date.now()}`, sourceAccountId: source, destinationAccountId: destination, amount: { amount: '12345.67', currency: 'USD' } },
+  }, maker);
+  expect(created.data?.createPayment.status).toBe('REQUIRES_APPROVAL');
+  const id = created.data!.createPayment.id;
+
+  // The checker signs first, from Node.
+  const { payment: request } = await data('query($id: ID!) { payment(id: $id) { approvalRequest { digest } } }', { id });
+  const digest = request.approvalRequest.digest as string;
+  const checked = await graphqlRequest(stack.gatewayUrl, 'mutation($id: ID!, $s: String, $k: ID) { approvePayment(id: $id, signature: $s, keyId: $k) { status } }', {
+    id, s: sign(null, Buffer.from(digest, 'hex'), checkerKey.privateKey).toString('base64'), k: checkerKeyId,
+  }, checker);
+  expect(checked.data?.approvePayment.status).toBe('REQUIRES_APPROVAL');
+
+  await page.goto(`${origin}/#token=${stack.operatorToken}`);
+  await page.waitForSelector('#connection[data-state="live"]');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.click('.tab[data-view="review"]');
+  const queued = page.locator(`#approval-queue [data-payment-id="${id}"]`);
+  await queued.waitFor();
+  await expect(queued.innerText()).resolves.toContain('1 of 2 signatures');
+
+  // Without a key the console refuses to send an unsigned approval.
+  await queued.locator('button.approve').click();
+  await page.locator('#toast', { hasText: 'needs a signed approval' }).waitFor();
+
+  // The operator's key, pasted as PKCS#8 PEM, is imported into memory and the text cleared.
+  await page.fill('#signing-key-id', operatorKeyId);
+  await page.fill('#signing-key', operatorKey.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+  await page.click('#signing-key-form button[type="submit"]');
+  await page.locator('#signing-key-status', { hasText: operatorKeyId }).waitFor();
+  await expect(page.inputValue('#signing-key')).resolves.toBe('');
+  await screenshot('desktop-1440x900-signing');
+
+  await queued.locator('button.approve').click();
+  await queued.waitFor({ state: 'detached' });
+  const { payment } = await data('query($id: ID!) { payment(id: $id) { status approvals { approver keyId digest } destination { balance { amount } } } }', { id });
+  expect(payment).toEqual({
+    status: 'SETTLED',
+    approvals: [{ approver: 'checker', keyId: checkerKeyId, digest }, { approver: 'test-operator', keyId: operatorKeyId, digest }],
+    destination: { balance: { amount: '12345.67' } },
+  });
+  const { verifyPaymentApprovals } = await data('query($id: ID!) { verifyPaymentApprovals(id: $id) { satisfied approvals { approver valid } } }', { id });
+  expect(verifyPaymentApprovals).toEqual({ satisfied: true, approvals: [{ approver: 'checker', valid: true }, { approver: 'test-operator', valid: true }] });
+  // The private key was never stored by the page.
+  const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+  expect(stored).not.toContain('PRIVATE KEY');
+  expect(outsideRequests).toEqual([]);
 });
 
 test('an account shows its balance and ledger', async () => {

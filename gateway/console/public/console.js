@@ -20,7 +20,8 @@
     'query ConsolePayment($id: ID!) { payment(id: $id) { ' +
     'id status reference createdAt updatedAt failureReason requiredApprovals ' +
     'amount { ' + MONEY + ' } refundedAmount { ' + MONEY + ' } ' +
-    'approvals { approver approvedAt } fx { rate targetAmount { ' + MONEY + ' } } ' +
+    'approvals { approver approvedAt keyId } fx { rate targetAmount { ' + MONEY + ' } } ' +
+    'approvalRequest { digest policy { required of signaturesRequired band } } ' +
     'source { id currency status balance { ' + MONEY + ' } customer { id name email country kyc { tier status } } } ' +
     'destination { id currency status customer { id name country kyc { tier status } } } ' +
     'beneficiary { name country accountNumber currency } ' +
@@ -32,13 +33,14 @@
     'payment { id status amount { ' + MONEY + ' } source { ' + PARTY + ' } destination { ' + PARTY + ' } beneficiary { name country } } } } } }';
   var Q_STATUS_QUEUE =
     'query ConsoleStatusQueue($status: [PaymentStatus!]) { payments(filter: { status: $status }, first: 20) { edges { node { ' +
-    FEED_PAYMENT + ' approvals { approver } requiredApprovals complianceCheck { status matches { name score } } } } } }';
+    FEED_PAYMENT + ' approvals { approver } requiredApprovals approvalRequest { policy { signaturesRequired } } complianceCheck { status matches { name score } } } } } }';
   var Q_ACCOUNT =
     'query ConsoleAccount($id: ID!, $after: String) { account(id: $id) { id currency status balance { ' + MONEY + ' } ' +
     'customer { id name email country kyc { tier status } } ' +
     'ledger(first: 25, after: $after) { edges { node { id direction sequence paymentId createdAt amount { ' + MONEY + ' } balanceAfter { ' + MONEY + ' } } } pageInfo { hasNextPage endCursor } } } }';
   var M_REVIEW_RISK = 'mutation ConsoleReviewRisk($paymentId: ID!, $decision: RiskDecision!, $note: String) { reviewRiskAssessment(paymentId: $paymentId, decision: $decision, note: $note) { decision } }';
-  var M_APPROVE = 'mutation ConsoleApprove($id: ID!) { approvePayment(id: $id) { id status } }';
+  var M_APPROVE = 'mutation ConsoleApprove($id: ID!, $signature: String, $keyId: ID) { approvePayment(id: $id, signature: $signature, keyId: $keyId) { id status } }';
+  var Q_APPROVAL_REQUEST = 'query ConsoleApprovalRequest($id: ID!) { payment(id: $id) { id approvalRequest { digest instruction policy { signaturesRequired } } } }';
   var M_REJECT = 'mutation ConsoleReject($id: ID!, $reason: String!) { rejectPayment(id: $id, reason: $reason) { id status } }';
   var M_CANCEL = 'mutation ConsoleCancel($id: ID!) { cancelPayment(id: $id) { id status } }';
   var M_RESOLVE = 'mutation ConsoleResolve($paymentId: ID!, $status: ComplianceStatus!, $note: String) { resolveComplianceCheck(paymentId: $paymentId, status: $status, note: $note) { status } }';
@@ -248,6 +250,62 @@
     });
   }
 
+  // ---- signed approvals: the operator's Ed25519 key, in this tab's memory only ----
+  var signingKey = null; // { keyId, key: a non-extractable CryptoKey }
+  function bytesToHex(buffer) {
+    return Array.prototype.map.call(new Uint8Array(buffer), function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+  function bytesToBase64(buffer) {
+    return btoa(String.fromCharCode.apply(null, Array.prototype.slice.call(new Uint8Array(buffer))));
+  }
+  function importSigningKey(text) {
+    text = text.trim();
+    if (!window.crypto || !crypto.subtle) return Promise.reject(new Error('This browser offers no WebCrypto here (a secure origin is needed).'));
+    if (text.charAt(0) === '{') {
+      var jwk;
+      try { jwk = JSON.parse(text); } catch (e) { return Promise.reject(new Error('The key is not valid JSON (JWK).')); }
+      return crypto.subtle.importKey('jwk', jwk, { name: 'Ed25519' }, false, ['sign']);
+    }
+    var match = /^-----BEGIN PRIVATE KEY-----([\s\S]+)-----END PRIVATE KEY-----$/.exec(text);
+    if (!match) return Promise.reject(new Error('Paste a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----) or a JWK.'));
+    var der;
+    try { der = Uint8Array.from(atob(match[1].replace(/\s+/g, '')), function (c) { return c.charCodeAt(0); }); } catch (e) { return Promise.reject(new Error('The PEM body is not base64.')); }
+    return crypto.subtle.importKey('pkcs8', der, { name: 'Ed25519' }, false, ['sign']);
+  }
+  function showSigningKey() {
+    $('signing-key-status').textContent = signingKey ? 'Signing approvals with key ' + signingKey.keyId + ' (in memory, this tab only).' : 'No signing key: approvals are unsigned.';
+    $('signing-key-forget').hidden = !signingKey;
+  }
+  function useSigningKey(event) {
+    event.preventDefault();
+    var keyId = $('signing-key-id').value.trim();
+    var field = $('signing-key');
+    if (!/^akey_[0-9a-f]{24}$/.test(keyId)) { toast('The key id looks like akey_ and 24 hex digits.'); return; }
+    importSigningKey(field.value).then(function (key) {
+      signingKey = { keyId: keyId, key: key };
+      field.value = ''; // the text goes; only the non-extractable key stays
+      showSigningKey();
+      toast('Signing key ready');
+    }).catch(function (error) { toast('Could not use the key: ' + (error && error.message ? error.message : error)); });
+  }
+  /** Approves as the signed-in operator: signs the instruction's digest when a key is loaded, after recomputing it from the instruction. */
+  function approvePayment(id) {
+    return gql(Q_APPROVAL_REQUEST, { id: id }).then(function (data) {
+      var request = data.payment && data.payment.approvalRequest;
+      if (!signingKey) {
+        if (request && request.policy.signaturesRequired) throw new Error('This payment needs a signed approval: load your signing key in the review queue first.');
+        return gql(M_APPROVE, { id: id });
+      }
+      if (!request) throw new Error('This payment needs no approval.');
+      return crypto.subtle.digest('SHA-256', new TextEncoder().encode(request.instruction)).then(function (digest) {
+        if (bytesToHex(digest) !== request.digest) throw new Error('The digest given is not that of the instruction: not signing.');
+        return crypto.subtle.sign({ name: 'Ed25519' }, signingKey.key, digest);
+      }).then(function (signature) {
+        return gql(M_APPROVE, { id: id, signature: bytesToBase64(signature), keyId: signingKey.keyId });
+      });
+    });
+  }
+
   // ---- payment detail ----
   function facet(title) {
     var rows = [];
@@ -274,7 +332,7 @@
     if (payment.status === 'REQUIRES_APPROVAL') {
       var reason = h('input', { placeholder: 'Reason to reject', 'aria-label': 'Reason to reject' });
       buttons.push(
-        h('button', { type: 'button', class: 'approve', disabled: !hasScope('payments:approve'), text: 'Approve', onclick: function () { run(gql(M_APPROVE, { id: payment.id }), 'Approved'); } }),
+        h('button', { type: 'button', class: 'approve', disabled: !hasScope('payments:approve'), text: 'Approve', onclick: function () { run(approvePayment(payment.id), 'Approved'); } }),
         reason,
         h('button', { type: 'button', class: 'reject', disabled: !hasScope('payments:approve'), text: 'Reject', onclick: function () { run(gql(M_REJECT, { id: payment.id, reason: reason.value || 'rejected in console' }), 'Rejected'); } }));
     }
@@ -304,7 +362,9 @@
           'Created', time(payment.createdAt),
           'Updated', time(payment.updatedAt),
           'Refunded', moneyText(payment.refundedAmount),
-          'Approvals', payment.approvals.length + ' of ' + payment.requiredApprovals + (payment.approvals.length ? ' (' + payment.approvals.map(function (a) { return a.approver; }).join(', ') + ')' : ''),
+          'Approvals', payment.approvals.length + ' of ' + payment.requiredApprovals + (payment.approvals.length ? ' (' + payment.approvals.map(function (a) { return a.approver + (a.keyId ? ' · signed ' + a.keyId : ''); }).join(', ') + ')' : ''),
+          'Approval policy', payment.approvalRequest ? payment.approvalRequest.policy.band + ' · ' + payment.approvalRequest.policy.required + ' of ' + payment.approvalRequest.policy.of : undefined,
+          'Instruction digest', payment.approvalRequest ? h('code', { class: 'digest', text: payment.approvalRequest.digest }) : undefined,
           'FX', payment.fx ? payment.fx.rate + ' → ' + moneyText(payment.fx.targetAmount) : undefined),
         facet('Parties · accounts',
           'From', h('span', null, customerLine(payment.source), h('br'), accountLink(payment.source)),
@@ -383,8 +443,9 @@
       var items = data.payments.edges.map(function (edge) {
         var p = edge.node;
         var reason = h('input', { placeholder: 'Reason to reject', 'aria-label': 'Reason to reject' });
-        return queueItem(p, [h('span', { text: p.approvals.length + ' of ' + p.requiredApprovals + ' approvals' }), badge('r', p.riskAssessment && p.riskAssessment.level, 'risk')], [
-          h('button', { type: 'button', class: 'approve', disabled: !hasScope('payments:approve'), text: 'Approve', onclick: function () { decide(gql(M_APPROVE, { id: p.id }), 'Approved'); } }),
+        var signed = p.approvalRequest && p.approvalRequest.policy.signaturesRequired;
+        return queueItem(p, [h('span', { text: p.approvals.length + ' of ' + p.requiredApprovals + (signed ? ' signatures' : ' approvals') }), badge('r', p.riskAssessment && p.riskAssessment.level, 'risk')], [
+          h('button', { type: 'button', class: 'approve', disabled: !hasScope('payments:approve'), text: 'Approve', onclick: function () { decide(approvePayment(p.id), 'Approved'); } }),
           reason,
           h('button', { type: 'button', class: 'reject', disabled: !hasScope('payments:approve'), text: 'Reject', onclick: function () { decide(gql(M_REJECT, { id: p.id, reason: reason.value || 'rejected in console' }), 'Rejected'); } }),
         ]);
@@ -465,6 +526,8 @@
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
+    signingKey = null; // the key goes with the session
+    showSigningKey();
     if (wsClient) wsClient.dispose();
     wsClient = null;
     token = null;
@@ -495,6 +558,8 @@
     tab.addEventListener('click', function () { selectView(tab.getAttribute('data-view')); });
   });
   $('review-refresh').addEventListener('click', loadReviewQueue);
+  $('signing-key-form').addEventListener('submit', useSigningKey);
+  $('signing-key-forget').addEventListener('click', function () { signingKey = null; showSigningKey(); });
   $('sign-out').addEventListener('click', function () { signOut(); });
   $('account-form').addEventListener('submit', function (event) { event.preventDefault(); showAccount($('account-id').value.trim()); });
   $('signin-form').addEventListener('submit', function (event) {
