@@ -18,6 +18,10 @@ export const ErrorCode = {
   /** A field or type the caller's token does not grant (the gateway's authorization directives). */
   UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  /** A payment under a signature policy was approved without a signature (payments). */
+  SIGNATURE_REQUIRED: 'SIGNATURE_REQUIRED',
+  /** An approval's signature does not verify over the payment's instruction digest (payments). */
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

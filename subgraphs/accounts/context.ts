@@ -1,5 +1,6 @@
 import type { Identity } from '../../runtime/identity';
 import type { Deposits } from './deposits';
+import type { HoldLedger } from './hold-ledger';
 import type { LedgerService } from './ledger-service';
 import type { AccountsLoaders } from './loaders';
 import type { Onboarding } from './onboarding';
@@ -9,6 +10,7 @@ import type { AccountsRepository } from './repository';
 export interface AccountsServices {
   repository: AccountsRepository;
   ledger: LedgerService;
+  holds: HoldLedger;
   onboarding: Onboarding;
   deposits: Deposits;
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { SubgraphModule } from '../../runtime/subgraph-main';
 import type { AccountsContext, AccountsServices } from './context';
 import { Deposits } from './deposits';
+import { HoldLedger } from './hold-ledger';
 import { LedgerService } from './ledger-service';
 import { createLoaders } from './loaders';
 import { Onboarding } from './onboarding';
@@ -15,7 +16,7 @@ export const accountsSubgraph: SubgraphModule<AccountsContext> = {
     const repository = new AccountsRepository(mongo.database('accounts'));
     await repository.ensureIndexes();
     const ledger = new LedgerService(repository);
-    const services: AccountsServices = { repository, ledger, onboarding: new Onboarding(repository), deposits: new Deposits(repository, ledger) };
+    const services: AccountsServices = { repository, ledger, holds: new HoldLedger(repository), onboarding: new Onboarding(repository), deposits: new Deposits(repository, ledger) };
     return {
       definition: {
         name: 'accounts',

@@ -33,6 +33,23 @@ export interface TransferRequest {
 export interface LedgerPosition {
   sequence: number;
   balanceAfterMinor: bigint;
+  /** The posted balance minus open holds (holds.ts), when it differs: absent means equal to `balanceAfterMinor`. */
+  availableAfterMinor?: bigint;
+}
+
+/** What spending is checked against: posted money not held for an authorised payment. */
+export function availableOf(position: LedgerPosition | null): bigint {
+  return position?.availableAfterMinor ?? position?.balanceAfterMinor ?? 0n;
+}
+
+/** The position an entry (or a read of one) leaves its account at. */
+export function positionOf(entry: { sequence: number; balanceAfterMinor: bigint; availableAfterMinor?: bigint | null }): LedgerPosition {
+  return withAvailable(entry.sequence, entry.balanceAfterMinor, entry.availableAfterMinor ?? entry.balanceAfterMinor);
+}
+
+/** A position with `availableAfterMinor` kept only when it differs from the posted balance (entries stay as they were without holds). */
+export function withAvailable(sequence: number, balanceAfterMinor: bigint, availableAfterMinor: bigint): LedgerPosition {
+  return availableAfterMinor === balanceAfterMinor ? { sequence, balanceAfterMinor } : { sequence, balanceAfterMinor, availableAfterMinor };
 }
 
 /** One leg of a transfer as it is stored. */
@@ -67,8 +84,11 @@ export function nextPosition(
   if (balanceAfterMinor > INT64_MAX || balanceAfterMinor < INT64_MIN) {
     throw badInput(`the transfer would overflow the balance of account ${account.id}`, { field: 'amountMinor' });
   }
-  if (balanceAfterMinor < 0n && !mayOverdraw(account)) throw insufficientFunds(account.id, balance, amountMinor, account.currency);
-  return { sequence: (latest?.sequence ?? 0) + 1, balanceAfterMinor };
+  // Held money is not spendable: the overdraft check works on the available balance.
+  const available = availableOf(latest);
+  const availableAfterMinor = direction === 'CREDIT' ? available + amountMinor : available - amountMinor;
+  if (availableAfterMinor < 0n && !mayOverdraw(account)) throw insufficientFunds(account.id, available, amountMinor, account.currency);
+  return withAvailable((latest?.sequence ?? 0) + 1, balanceAfterMinor, availableAfterMinor);
 }
 
 /** Checks a new transfer against its two accounts before anything is posted. */

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { LedgerPosition } from './ledger';
 import type { AccountDoc, AccountsRepository, CustomerDoc } from './repository';
 
 /** Per-request batching: a list of N customers or accounts costs one query per kind, not N. */
@@ -8,6 +9,11 @@ export interface AccountsLoaders {
   accountsByCustomerId: DataLoader<string, AccountDoc[]>;
   /** Current balance in minor units (0 for an account with no entries). */
   balanceByAccountId: DataLoader<string, bigint>;
+  /**
+   * The newest entry's position (posted and available balance, from one record, so the two
+   * always agree); null for an account with no entries. Read only when asked for.
+   */
+  positionByAccountId: DataLoader<string, LedgerPosition | null>;
 }
 
 function byId<T extends { _id: string }>(ids: readonly string[], docs: T[]): (T | null)[] {
@@ -27,5 +33,6 @@ export function createLoaders(repository: AccountsRepository): AccountsLoaders {
       const balances = await repository.latestBalances(accountIds);
       return accountIds.map((id) => balances.get(id) ?? 0n);
     }),
+    positionByAccountId: new DataLoader((accountIds) => Promise.all(accountIds.map((id) => repository.latestPosition(id)))),
   };
 }

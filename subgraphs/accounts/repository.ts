@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { findByIds, insertInOrder } from '../../runtime/mongo';
 import { depositRequestId, ledgerEntryId, systemAccountKey } from './ids';
-import type { AccountStatus, LedgerDirection, LedgerPosition, SystemAccountPurpose } from './ledger';
+import { positionOf, type AccountStatus, type LedgerDirection, type LedgerPosition, type SystemAccountPurpose } from './ledger';
 
 export interface CustomerDoc {
   _id: string;
@@ -28,10 +28,22 @@ export interface LedgerEntryDoc {
   amountMinor: bigint;
   currency: string;
   balanceAfterMinor: bigint;
+  /** Posted minus held after this entry; absent while the account holds nothing (equal to balanceAfterMinor). */
+  availableAfterMinor?: bigint;
+  /** How this entry changed the account's held total (+ a hold, − a release or a capture); absent when it did not. */
+  heldDeltaMinor?: bigint;
   sequence: number;
   transferId: string;
   paymentId: string | null;
   createdAt: Date;
+}
+
+/** Money entries move the posted balance; HOLD and RELEASE entries (holds.ts) move only the available one. */
+export type LedgerEntryKind = LedgerDirection | 'HOLD' | 'RELEASE';
+
+/** Any record of the ledger_entries collection, holds included: they share each account's sequence. */
+export interface LedgerRecordDoc extends Omit<LedgerEntryDoc, 'direction'> {
+  direction: LedgerEntryKind;
 }
 
 /** The registry of the bank's own accounts: one per purpose and currency. */
@@ -59,8 +71,17 @@ function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number);
 }
 
-function normaliseEntry(doc: LedgerEntryDoc): LedgerEntryDoc {
-  return { ...doc, amountMinor: toBigInt(doc.amountMinor), balanceAfterMinor: toBigInt(doc.balanceAfterMinor), sequence: Number(doc.sequence) };
+export function normaliseEntry<T extends LedgerRecordDoc>(doc: T): T {
+  const entry = { ...doc, amountMinor: toBigInt(doc.amountMinor), balanceAfterMinor: toBigInt(doc.balanceAfterMinor), sequence: Number(doc.sequence) };
+  if (doc.availableAfterMinor !== undefined && doc.availableAfterMinor !== null) entry.availableAfterMinor = toBigInt(doc.availableAfterMinor);
+  if (doc.heldDeltaMinor !== undefined && doc.heldDeltaMinor !== null) entry.heldDeltaMinor = toBigInt(doc.heldDeltaMinor);
+  return entry;
+}
+
+/** The position a read row (sequence, balances) stands for. */
+function rowPosition(row: { sequence: unknown; balanceAfterMinor: unknown; availableAfterMinor?: unknown }): LedgerPosition {
+  const available = row.availableAfterMinor === undefined || row.availableAfterMinor === null ? null : toBigInt(row.availableAfterMinor);
+  return positionOf({ sequence: Number(row.sequence), balanceAfterMinor: toBigInt(row.balanceAfterMinor), availableAfterMinor: available });
 }
 
 /**
@@ -71,6 +92,8 @@ export class AccountsRepository {
   readonly customers: Collection<CustomerDoc>;
   readonly accounts: Collection<AccountDoc>;
   readonly entries: Collection<LedgerEntryDoc>;
+  /** The same collection, holds and releases included. */
+  readonly records: Collection<LedgerRecordDoc>;
   readonly systemAccounts: Collection<SystemAccountDoc>;
   readonly depositRequests: Collection<DepositRequestDoc>;
 
@@ -78,6 +101,7 @@ export class AccountsRepository {
     this.customers = db.collection<CustomerDoc>('customers');
     this.accounts = db.collection<AccountDoc>('accounts');
     this.entries = db.collection<LedgerEntryDoc>('ledger_entries');
+    this.records = db.collection<LedgerRecordDoc>('ledger_entries');
     this.systemAccounts = db.collection<SystemAccountDoc>('system_accounts');
     this.depositRequests = db.collection<DepositRequestDoc>('deposit_requests');
   }
@@ -140,8 +164,8 @@ export class AccountsRepository {
 
   /** The account's newest entry (highest sequence), served by the (accountId, sequence) index. */
   async latestPosition(accountId: string): Promise<LedgerPosition | null> {
-    const latest = await this.entries.find({ accountId }, { projection: { sequence: 1, balanceAfterMinor: 1 } }).sort({ sequence: -1 }).limit(1).next();
-    return latest ? { sequence: Number(latest.sequence), balanceAfterMinor: toBigInt(latest.balanceAfterMinor) } : null;
+    const latest = await this.entries.find({ accountId }, { projection: { sequence: 1, balanceAfterMinor: 1, availableAfterMinor: 1 } }).sort({ sequence: -1 }).limit(1).next();
+    return latest ? rowPosition(latest) : null;
   }
 
   /**
@@ -159,11 +183,11 @@ export class AccountsRepository {
     const positions = new Map<string, LedgerPosition>(accountIds.map((id) => [id, { sequence: 0, balanceAfterMinor: 0n }]));
     const rows = this.entries.find(
       { accountId: { $in: [...accountIds] } },
-      { projection: { _id: 0, accountId: 1, sequence: 1, balanceAfterMinor: 1 }, batchSize: 10_000 },
+      { projection: { _id: 0, accountId: 1, sequence: 1, balanceAfterMinor: 1, availableAfterMinor: 1 }, batchSize: 10_000 },
     );
     for await (const row of rows) {
       const sequence = Number(row.sequence);
-      if (sequence > positions.get(row.accountId)!.sequence) positions.set(row.accountId, { sequence, balanceAfterMinor: toBigInt(row.balanceAfterMinor) });
+      if (sequence > positions.get(row.accountId)!.sequence) positions.set(row.accountId, rowPosition(row));
     }
     return positions;
   }
@@ -175,10 +199,10 @@ export class AccountsRepository {
    */
   async ledgerPositionFrom(accountId: string, floor: number): Promise<LedgerPosition | null> {
     let newest: LedgerPosition | null = null;
-    const rows = this.entries.find({ accountId, sequence: { $gte: floor } }, { projection: { _id: 0, sequence: 1, balanceAfterMinor: 1 } });
+    const rows = this.entries.find({ accountId, sequence: { $gte: floor } }, { projection: { _id: 0, sequence: 1, balanceAfterMinor: 1, availableAfterMinor: 1 } });
     for await (const row of rows) {
       const sequence = Number(row.sequence);
-      if (sequence > (newest?.sequence ?? 0)) newest = { sequence, balanceAfterMinor: toBigInt(row.balanceAfterMinor) };
+      if (sequence > (newest?.sequence ?? 0)) newest = rowPosition(row);
     }
     return newest;
   }
@@ -191,6 +215,16 @@ export class AccountsRepository {
   /** Appends `entries` in order as one command: how many were written before a duplicate key (a sequence or a leg taken) stopped it (insertInOrder). */
   async appendEntries(entries: readonly LedgerEntryDoc[]): Promise<number> {
     return insertInOrder(this.entries, [...entries]);
+  }
+
+  /** Appends ledger records (holds, releases, captures) in order as one command: how many were written before a duplicate key stopped it. */
+  async appendRecords(records: readonly LedgerRecordDoc[]): Promise<number> {
+    return insertInOrder(this.records, [...records]);
+  }
+
+  /** Ledger records by id (point lookups). */
+  async findRecords(ids: readonly string[]): Promise<LedgerRecordDoc[]> {
+    return (await findByIds(this.records, ids)).map(normaliseEntry);
   }
 
   /** Both legs of a transfer, by their ids (point lookups: no scan on any store). */
@@ -225,6 +259,8 @@ export class AccountsRepository {
       .toArray();
     const balances = new Map<string, bigint>();
     for (const row of rows) {
+      // HOLD and RELEASE entries move no posted money.
+      if (row._id.direction !== 'CREDIT' && row._id.direction !== 'DEBIT') continue;
       const total = toBigInt(row.totalMinor);
       const signed = row._id.direction === 'CREDIT' ? total : -total;
       balances.set(row._id.accountId, (balances.get(row._id.accountId) ?? 0n) + signed);
@@ -232,9 +268,10 @@ export class AccountsRepository {
     return balances;
   }
 
-  /** A page of an account's entries, newest first, strictly before `beforeSequence` when given. */
+  /** A page of an account's money entries (DEBIT, CREDIT; holds are not money moved), newest first, strictly before `beforeSequence` when given. */
   async ledgerPage(accountId: string, beforeSequence: number | null, limit: number): Promise<LedgerEntryDoc[]> {
-    const filter = beforeSequence === null ? { accountId } : { accountId, sequence: { $lt: beforeSequence } };
+    const money = { direction: { $in: ['DEBIT', 'CREDIT'] as LedgerDirection[] } };
+    const filter = beforeSequence === null ? { accountId, ...money } : { accountId, ...money, sequence: { $lt: beforeSequence } };
     return (await this.entries.find(filter, { batchSize: limit }).sort({ sequence: -1 }).limit(limit).toArray()).map(normaliseEntry);
   }
 

@@ -9,6 +9,7 @@ import type { AccountsContext } from './context';
 import { isAccountId, isCustomerId, requireAccountId } from './ids';
 import { ledgerCursor, parseLedgerCursor, validateTransferId, type SystemAccountPurpose } from './ledger';
 import type { AccountDoc, CustomerDoc, LedgerEntryDoc } from './repository';
+import { availableBalanceFields, holdMutations } from './hold-resolvers';
 
 async function visibleCustomer(ctx: AccountsContext, id: unknown): Promise<CustomerDoc | null> {
   if (!isCustomerId(id)) return null;
@@ -80,6 +81,7 @@ export const accountsResolvers = {
       requireScope(ctx.identity, 'accounts:write');
       return ctx.deposits.depositFunds(ctx.identity, args.input);
     },
+    ...holdMutations,
     postTransfer: (_: unknown, args: PostTransferArgs, ctx: AccountsContext) => {
       requireInternal(ctx.identity);
       const { input } = args;
@@ -107,6 +109,7 @@ export const accountsResolvers = {
       account.customerId === null ? null : ctx.loaders.customerById.load(account.customerId),
     balance: async (account: AccountDoc, _: unknown, ctx: AccountsContext) =>
       toMoneyOutput({ minor: await ctx.loaders.balanceByAccountId.load(account._id), currency: account.currency }),
+    ...availableBalanceFields,
     ledger: async (account: AccountDoc, args: { first?: number | null; after?: string | null }, ctx: AccountsContext) => {
       const first = pageSize(args.first);
       const before = parseLedgerCursor(args.after);

@@ -5,6 +5,7 @@ import {
   checkTransfer,
   missingLegs,
   nextPosition,
+  positionOf,
   type LedgerAccount,
   type LedgerPosition,
   type PostedLeg,
@@ -123,6 +124,7 @@ export function planBatch(
         amountMinor: request.amountMinor,
         currency: request.currency,
         balanceAfterMinor: position.balanceAfterMinor,
+        ...(position.availableAfterMinor !== undefined ? { availableAfterMinor: position.availableAfterMinor } : {}),
         sequence: position.sequence,
         transferId: request.transferId,
         paymentId: request.paymentId,
@@ -137,7 +139,7 @@ export function planBatch(
 /** Each account's newest position among the first `written` entries of a batch. */
 export function positionsWritten(entries: readonly LedgerEntryDoc[], written: number): Map<string, LedgerPosition> {
   const positions = new Map<string, LedgerPosition>();
-  for (const entry of entries.slice(0, written)) positions.set(entry.accountId, { sequence: entry.sequence, balanceAfterMinor: entry.balanceAfterMinor });
+  for (const entry of entries.slice(0, written)) positions.set(entry.accountId, positionOf(entry));
   return positions;
 }
 

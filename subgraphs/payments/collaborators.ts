@@ -24,6 +24,19 @@ export interface TransferInput {
   currency: string;
 }
 
+export interface PlaceHoldInput {
+  paymentId: string;
+  accountId: string;
+  amountMinor: bigint;
+  currency: string;
+}
+
+export interface CaptureHoldInput {
+  paymentId: string;
+  creditAccountId: string;
+  amountMinor: bigint;
+}
+
 export interface AssessInput {
   paymentId: string;
   sourceAccountId: string;
@@ -63,6 +76,10 @@ export interface Collaborators {
   accountFacts(ids: string[]): Promise<(AccountFacts | null)[]>;
   systemAccountId(purpose: 'FUNDING' | 'EXTERNAL_SETTLEMENT' | 'FX_POSITION', currency: string): Promise<string>;
   postTransfer(input: TransferInput): Promise<void>;
+  /** Two-phase payments: each idempotent by payment id on the ledger (accounts holds.ts). */
+  placeHold(input: PlaceHoldInput): Promise<void>;
+  captureHold(input: CaptureHoldInput): Promise<void>;
+  releaseHold(paymentId: string): Promise<void>;
   assessPayment(input: AssessInput): Promise<RiskDecision>;
   preScreenPayment(input: ScreeningInput): Promise<boolean>;
   screenPayment(input: ScreeningInput): Promise<ComplianceStatus>;
@@ -100,6 +117,22 @@ export class GraphCollaborators implements Collaborators {
     await this.client.request('accounts', `mutation($input: PostTransferInput!) { postTransfer(input: $input) { transferId } }`, {
       input: { ...input, amountMinor: big(input.amountMinor) },
     });
+  }
+
+  async placeHold(input: PlaceHoldInput): Promise<void> {
+    await this.client.request('accounts', `mutation($input: PlaceHoldInput!) { placeHold(input: $input) { state } }`, {
+      input: { ...input, amountMinor: big(input.amountMinor) },
+    });
+  }
+
+  async captureHold(input: CaptureHoldInput): Promise<void> {
+    await this.client.request('accounts', `mutation($input: CaptureHoldInput!) { captureHold(input: $input) { state } }`, {
+      input: { ...input, amountMinor: big(input.amountMinor) },
+    });
+  }
+
+  async releaseHold(paymentId: string): Promise<void> {
+    await this.client.request('accounts', `mutation($paymentId: ID!) { releaseHold(paymentId: $paymentId) { state } }`, { paymentId });
   }
 
   async assessPayment(input: AssessInput): Promise<RiskDecision> {

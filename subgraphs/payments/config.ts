@@ -2,9 +2,11 @@ import { ConfigError, envBool, envInt, envOptional } from '../../runtime/config'
 import { parseDecimal } from '../../runtime/money';
 import type { AdmissionLimits } from '../../runtime/admission-queue';
 import type { ApprovalThresholds } from './rules';
+import { parseSignatureBands, type SignatureBand } from './signing-policy';
+import { validateSpreadBps, type FxTransferSettings } from './fx-quote';
 
 /** Saga steps after which the crash-test fault injection may stop the process. */
-export const CRASH_STEPS = ['risk', 'compliance', 'debit'] as const;
+export const CRASH_STEPS = ['risk', 'compliance', 'debit', 'fx-in', 'fx-reversal', 'hold', 'capture'] as const;
 export type CrashStep = (typeof CRASH_STEPS)[number];
 
 /** The payments subgraph's configuration, read from the environment once. */
@@ -14,6 +16,11 @@ export interface PaymentsConfig {
    * "10000.00": one approver; PAYGRAPH_DUAL_APPROVAL_THRESHOLD_USD, default "100000.00": two).
    */
   approvals: ApprovalThresholds;
+  /**
+   * USD bands whose payments need N signed approvals (PAYGRAPH_SIGNED_APPROVAL_BANDS,
+   * `"<from USD>:<signatures>,..."`; default unset: approvals are unsigned maker-checker).
+   */
+  signatureBands: SignatureBand[];
   /** How long one process owns a payment it drives (PAYGRAPH_SAGA_LEASE_MS, default 30000). */
   leaseMs: number;
   /** How often unfinished payments are looked for and resumed (PAYGRAPH_RESUME_INTERVAL_MS, default 15000; 0 = only at start). */
@@ -24,7 +31,7 @@ export interface PaymentsConfig {
    */
   resumeSweep: boolean;
   /**
-   * TEST ONLY (the crash-resume test): PAYGRAPH_CRASH_AFTER_STEP=risk|compliance|debit makes the
+   * TEST ONLY (the crash-resume test): PAYGRAPH_CRASH_AFTER_STEP=risk|compliance|debit|fx-in (between an FX payment's two legs)|hold|capture (holds) makes the
    * process exit(137) right after that saga step is persisted. Never set it in production.
    */
   crashAfterStep: CrashStep | undefined;
@@ -34,6 +41,8 @@ export interface PaymentsConfig {
    * refused at once with LIMIT_EXCEEDED and `retryAfterMs` (PAYGRAPH_PAYMENTS_RETRY_AFTER_MS, default 200).
    */
   admission: AdmissionLimits;
+  /** Cross-currency transfers between accounts: the spread and how long a quote holds (see fx-quote.ts). */
+  fxTransfers: FxTransferSettings;
 }
 
 export function loadPaymentsConfig(): PaymentsConfig {
@@ -46,6 +55,7 @@ export function loadPaymentsConfig(): PaymentsConfig {
   }
   return {
     approvals: { singleUsdMinor: single, dualUsdMinor: dual },
+    signatureBands: parseSignatureBands(envOptional('PAYGRAPH_SIGNED_APPROVAL_BANDS')),
     leaseMs: envInt('PAYGRAPH_SAGA_LEASE_MS', 30_000, { min: 100 }),
     resumeIntervalMs: envInt('PAYGRAPH_RESUME_INTERVAL_MS', 15_000),
     resumeSweep: envBool('PAYGRAPH_RESUME_SWEEP', true),
@@ -54,6 +64,10 @@ export function loadPaymentsConfig(): PaymentsConfig {
       maxActive: envInt('PAYGRAPH_PAYMENTS_IN_FLIGHT', 64, { min: 1, max: 100_000 }),
       maxQueued: envInt('PAYGRAPH_PAYMENTS_QUEUED', 512, { max: 1_000_000 }),
       retryAfterMs: envInt('PAYGRAPH_PAYMENTS_RETRY_AFTER_MS', 200, { min: 1, max: 600_000 }),
+    },
+    fxTransfers: {
+      spreadBps: validateSpreadBps(envInt('PAYGRAPH_FX_SPREAD_BPS', 25, { min: 0, max: 9_999 })),
+      quoteTtlMs: envInt('PAYGRAPH_FX_QUOTE_TTL_MS', 60_000, { min: 1_000, max: 86_400_000 }),
     },
   };
 }

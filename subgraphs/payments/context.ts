@@ -4,6 +4,8 @@ import type { PaymentEventNotifier } from './event-notifier';
 import type { Loaders } from './loaders';
 import type { PaymentService } from './payment-service';
 import type { PaymentsRepository } from './repository';
+import type { WebhookEndpoints } from './webhooks';
+import type { PaymentHolds } from './hold-service';
 
 export interface PaymentsContext {
   identity: Identity;
@@ -13,4 +15,7 @@ export interface PaymentsContext {
   service: PaymentService;
   collaborators: Collaborators;
   notifier: PaymentEventNotifier;
+  webhooks: WebhookEndpoints;
+  /** authorizePayment, capturePayment, voidPayment (hold-service.ts). */
+  holds: PaymentHolds;
 }

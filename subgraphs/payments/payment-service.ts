@@ -6,11 +6,16 @@ import { parseDecimal } from '../../runtime/money';
 import type { AccountFacts, Collaborators } from './collaborators';
 import type { PaymentsConfig } from './config';
 import { quote, usdEquivalentMinor, type RateTable } from './fx';
+import { answerFxQuote, quoteFxTransfer } from './fx-quote';
+import { assertRefundable } from './fx-transfer';
 import { idempotencyKeyId, type PaymentDoc, type PaymentsRepository } from './repository';
 import {
-  assertSameRequest, checkApprover, paymentFingerprint, requestFingerprint, requiredApprovals, validateCreatePayment, validateId, validateIdempotencyKey,
+  assertSameRequest, checkApprover, paymentFingerprint, requestFingerprint, validateCreatePayment, validateId, validateIdempotencyKey,
 } from './rules';
+import type { SignedApprovalInput, SignedApprovals } from './signed-approvals';
+import { approvalRequirement } from './signing-policy';
 import { AdmissionQueue } from '../../runtime/admission-queue';
+import { authorizationFingerprint, newAuthorization, settledAmountMinor, type AuthorizationTerms } from './holds';
 import { countStatusChange, paymentsRefused } from './metrics';
 import type { PaymentSaga } from './saga';
 import { CANCELABLE_STATUSES, PaymentStatus, REFUNDABLE_STATUSES } from './state-machine';
@@ -44,24 +49,28 @@ export class PaymentService {
     private readonly rates: RateTable,
     private readonly config: PaymentsConfig,
     private readonly log: Logger,
+    /** Approver keys and signed approvals (signed-approvals.ts). */
+    readonly signatures: SignedApprovals,
   ) {
     this.admission = new AdmissionQueue(config.admission, 'payments', () => paymentsRefused.inc());
   }
 
-  async createPayment(identity: Identity, input: Record<string, unknown>): Promise<PaymentDoc> {
+  /** `authorization` set: authorizePayment (hold-service.ts), the same saga ending in a hold, with its own idempotency keys. */
+  async createPayment(identity: Identity, input: Record<string, unknown>, authorization?: AuthorizationTerms): Promise<PaymentDoc> {
     requireScope(identity, 'payments:write');
     const request = validateCreatePayment(input);
-    return this.admission.run(() => this.admitted(identity, request));
+    return this.admission.run(() => this.admitted(identity, request, authorization));
   }
 
-  private async admitted(identity: Identity, request: ReturnType<typeof validateCreatePayment>): Promise<PaymentDoc> {
-    const fingerprint = paymentFingerprint(request);
+  private async admitted(identity: Identity, request: ReturnType<typeof validateCreatePayment>, authorization?: AuthorizationTerms): Promise<PaymentDoc> {
+    const scope = authorization ? 'authorizePayment' : 'createPayment';
+    const fingerprint = authorization ? authorizationFingerprint(paymentFingerprint(request), authorization) : paymentFingerprint(request);
     const ids = accountIdsOf(request);
     const now = new Date();
-    const keyId = idempotencyKeyId(identity.subject, 'createPayment', request.idempotencyKey);
+    const keyId = idempotencyKeyId(identity.subject, scope, request.idempotencyKey);
     // The key is claimed first (one insert; a replay learns its payment from the collision),
     // while the accounts are read; a refusal below releases it, so it does not stick.
-    const claiming = this.repository.claimKey({ _id: keyId, subject: identity.subject, scope: 'createPayment', key: request.idempotencyKey, fingerprint, paymentId: newPaymentId(), createdAt: now });
+    const claiming = this.repository.claimKey({ _id: keyId, subject: identity.subject, scope, key: request.idempotencyKey, fingerprint, paymentId: newPaymentId(), createdAt: now });
     const facts = this.collaborators.accountFacts(ids);
     facts.catch(() => undefined); // awaited below, unless the claim fails first: never an unhandled rejection
     const claim = await claiming;
@@ -77,7 +86,7 @@ export class PaymentService {
       assertSameRequest(claim.existing.fingerprint, fingerprint, request.idempotencyKey);
       if (await this.repository.findPayment(paymentId)) return this.driveQuietly(paymentId);
     }
-    const doc = await this.newPayment(identity, request, paymentId, source, destination, now).catch(release);
+    const doc = await this.newPayment(identity, request, paymentId, source, destination, now, authorization).catch(release);
     // Inserted here, leased to this process, and driven on from memory.
     if (await this.repository.insertPayment(doc)) {
       countStatusChange(doc.status);
@@ -94,6 +103,7 @@ export class PaymentService {
     source: AccountFacts | null,
     destination: AccountFacts | null,
     now: Date,
+    authorization?: AuthorizationTerms,
   ): Promise<PaymentDoc> {
     const ids = accountIdsOf(request);
     if (!source || !canSeeCustomer(identity, source.customerId)) throw notFound('account', request.sourceAccountId);
@@ -104,12 +114,12 @@ export class PaymentService {
     if (request.destinationAccountId) {
       if (!destination) throw notFound('account', request.destinationAccountId);
       if (destination.status !== 'ACTIVE') throw badInput(`the destination account is ${destination.status}`, { field: 'destinationAccountId' });
-      if (destination.currency !== request.currency) {
-        throw badInput(`the destination account holds ${destination.currency}, not ${request.currency}`, { field: 'destinationAccountId' });
-      }
     }
     const beneficiary = request.beneficiary;
-    const fx = beneficiary && beneficiary.currency !== request.currency ? quote(this.rates, request.amountMinor, request.currency, beneficiary.currency) : null;
+    const fx = beneficiary && beneficiary.currency !== request.currency ? quote(this.rates, request.amountMinor, request.currency, beneficiary.currency)
+      // An account in another currency: the rate (less the house's spread) is locked now (fx-quote.ts).
+      : destination && destination.currency !== request.currency ? quoteFxTransfer(this.rates, request.amountMinor, request.currency, destination.currency, this.config.fxTransfers.spreadBps, now)
+      : null;
     const usdMinor = usdEquivalentMinor(this.rates, request.amountMinor, request.currency);
     const counterpartyCountry = beneficiary?.country ?? destination?.customerCountry ?? null;
     const customerIds = [...new Set([source.customerId, ...(destination ? [destination.customerId] : [])])];
@@ -141,15 +151,18 @@ export class PaymentService {
         counterpartyCustomerId: destination?.customerId ?? null,
         counterpartyName: destination?.customerName ?? null,
         counterpartyCountry,
-        crossBorder: Boolean(fx) || (counterpartyCountry !== null && counterpartyCountry !== source.customerCountry),
+        // A currency exchange between accounts of ours is not cross-border by itself; a payout in another currency is.
+        crossBorder: (Boolean(fx) && beneficiary !== null) || (counterpartyCountry !== null && counterpartyCountry !== source.customerCountry),
       },
-      requiredApprovals: requiredApprovals(usdMinor, this.config.approvals),
+      // Maker-checker count, raised to the signature band's (signing-policy.ts).
+      ...approvalRequirement(usdMinor, this.config),
       approvals: [],
       steps: {},
       waitingFor: null,
       failureReason: null,
       refundedMinor: 0n,
       refunds: [],
+      ...(authorization ? { authorization: newAuthorization(authorization, fx) } : {}),
       // Inserted leased to this process, which drives it on at once.
       ...this.saga.newLease(now),
       createdAt: now,
@@ -180,15 +193,19 @@ export class PaymentService {
     return p;
   }
 
-  async approvePayment(identity: Identity, id: unknown): Promise<PaymentDoc> {
+  async approvePayment(identity: Identity, id: unknown, signed: SignedApprovalInput = {}): Promise<PaymentDoc> {
     requireScope(identity, 'payments:approve');
     let p = await this.visiblePayment(identity, id);
     for (;;) {
+      // Checked before anything is written; the same key's signature again is the same approval.
+      const approval = await this.signatures.approvalFor(identity, p, signed);
+      if (approval === 'recorded') break;
       if (p.status !== S.REQUIRES_APPROVAL) {
         throw new PaygraphError(ErrorCode.INVALID_STATE_TRANSITION, `a ${p.status} payment cannot be approved`, { status: p.status });
       }
-      checkApprover(p.createdBy, p.approvals, identity.subject);
-      const next = await this.saga.update(p, { approvals: [...p.approvals, { approver: identity.subject, approvedAt: new Date() }] });
+      const earlier = await this.signatures.markRevokedKeys(p);
+      checkApprover(p.createdBy, this.signatures.standingApprovals({ ...p, approvals: earlier }), approval.approver);
+      const next = await this.saga.update(p, { approvals: [...earlier, approval] });
       if (next) break;
       p = await this.visiblePayment(identity, p._id);
     }
@@ -254,10 +271,11 @@ export class PaymentService {
         if (!REFUNDABLE_STATUSES.includes(p.status)) {
           throw new PaygraphError(ErrorCode.INVALID_STATE_TRANSITION, `a ${p.status} payment cannot be refunded`, { status: p.status });
         }
+        assertRefundable(p);
         if (amount.currency !== p.currency) throw badInput(`the refund must be in ${p.currency}`, { field: 'amount.currency' });
         const reserved = p.refundedMinor + p.refunds.filter((r) => r.state === 'pending').reduce((sum, r) => sum + r.amountMinor, 0n);
-        if (amount.minor > p.amountMinor - reserved) {
-          throw badInput('the refund exceeds the settled amount minus earlier refunds', { field: 'amount', refundableMinor: String(p.amountMinor - reserved) });
+        if (amount.minor > settledAmountMinor(p) - reserved) {
+          throw badInput('the refund exceeds the settled amount minus earlier refunds', { field: 'amount', refundableMinor: String(settledAmountMinor(p) - reserved) });
         }
         if (!existing) {
           const claim = await this.repository.claimKey({ _id: requestId, subject: identity.subject, scope: 'refundPayment', key, fingerprint, paymentId, createdAt: new Date() });
@@ -270,6 +288,18 @@ export class PaymentService {
         if (await this.saga.update(p, { refunds: [...p.refunds, refund] })) return this.saga.finishRefund(paymentId, requestId);
       }
     });
+  }
+
+  /** `fxQuote`: what a cross-currency transfer of this amount would lock now. */
+  fxQuote(identity: Identity, args: { amount?: unknown; to?: unknown }) {
+    requireScope(identity, 'payments:read');
+    return answerFxQuote(this.rates, this.config.fxTransfers, args);
+  }
+
+  /** `verifyPaymentApprovals`: every approval re-verified against the stored instruction and the key registry. */
+  async verifyPaymentApprovals(identity: Identity, id: unknown) {
+    requireScope(identity, 'payments:read');
+    return this.signatures.verify(await this.visiblePayment(identity, id));
   }
 
   /** Internal: a review elsewhere has decided; drive the saga on. */

@@ -77,7 +77,9 @@ describe('payment lifecycle', () => {
     const b = await fundedCustomer(stack, { EUR: '0' });
     const attempt = (input: Record<string, unknown>, identity: Identity = operator) => payments(CREATE, { input: { idempotencyKey: key(), ...input } }, identity);
     expect(errorCodes(await attempt({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.EUR, amount: { amount: '1.00', currency: 'EUR' } }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await attempt({ sourceAccountId: a.accounts.USD, destinationAccountId: b.accounts.EUR, amount: { amount: '1.00', currency: 'USD' } }))).toEqual(['BAD_USER_INPUT']);
+    // Into an account in another currency is a cross-currency transfer (fx-quote.ts): refused only without a rate for that currency.
+    const noRate = await fundedCustomer(stack, { THB: '0' });
+    expect(errorCodes(await attempt({ sourceAccountId: a.accounts.USD, destinationAccountId: noRate.accounts.THB, amount: { amount: '1.00', currency: 'USD' } }))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await attempt({ sourceAccountId: a.accounts.EUR, destinationAccountId: b.accounts.EUR, amount: { amount: '1.001', currency: 'EUR' } }))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await attempt({ sourceAccountId: 'acc_000000000000000000000000', destinationAccountId: b.accounts.EUR, amount: { amount: '1.00', currency: 'EUR' } }))).toEqual(['NOT_FOUND']);
     // A customer token pays only from its own accounts.

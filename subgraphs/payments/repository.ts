@@ -7,7 +7,9 @@ import { collectionLog, SequencedLog } from '../../runtime/sequenced-log';
 import type { TickBatcher } from '../../runtime/tick-batcher';
 import type { FxQuote } from './fx';
 import type { ApprovalRecord, BeneficiaryRecord } from './rules';
+import type { SignaturePolicy } from './signing-policy';
 import type { ComplianceStatus, RiskDecision } from './collaborators';
+import type { AuthorizationRecord } from './holds';
 import { IN_FLIGHT_STATUSES, type PaymentStatus } from './state-machine';
 
 /** The only module touching the payments subgraph's collections; indexes are declared here. */
@@ -70,8 +72,18 @@ export interface PaymentDoc {
   };
   requiredApprovals: number;
   approvals: ApprovalRecord[];
+  /** Set when the payment's amount band needs signed approvals (signing-policy.ts); absent on older documents. */
+  signaturePolicy?: SignaturePolicy | null;
+  /** Set on payments made by authorizePayment: the hold's expiry and its close (holds.ts). */
+  authorization?: AuthorizationRecord | null;
   /** Step results obtained so far: a resumed saga skips these and repeats nothing. */
-  steps: { risk?: { decision: RiskDecision; at: Date }; compliance?: { status: ComplianceStatus; at: Date }; transfer?: { at: Date } };
+  steps: {
+    risk?: { decision: RiskDecision; at: Date };
+    compliance?: { status: ComplianceStatus; at: Date };
+    transfer?: { at: Date };
+    /** A cross-currency transfer's second leg was refused for good: its first leg is reversed, then the payment FAILED (fx-transfer.ts). */
+    fxReversal?: { at: Date; failureReason: string };
+  };
   /** What a REQUIRES_REVIEW payment waits for. */
   waitingFor: 'risk' | 'compliance' | null;
   failureReason: string | null;
@@ -102,7 +114,7 @@ type EventDraft = Omit<PaymentEventDoc, 'sequence'>;
 export interface IdempotencyDoc {
   _id: string;
   subject: string;
-  scope: 'createPayment' | 'refundPayment';
+  scope: 'createPayment' | 'refundPayment' | 'authorizePayment';
   key: string;
   fingerprint: string;
   paymentId: string;

@@ -6,10 +6,13 @@ import { scalarResolvers } from '../../runtime/scalars';
 import type { PaymentsContext } from './context';
 import { decodeEventCursor, decodePaymentCursor, encodeEventCursor, encodePaymentCursor, validateFirst } from './cursors';
 import { canSeePayment } from './payment-service';
+import { signedApprovalResolvers } from './approval-resolvers';
+import { fxOutput } from './fx-quote';
 import type { PaymentDoc, PaymentEventDoc } from './repository';
 import { validateId } from './rules';
 import { isPaymentStatus } from './state-machine';
 import { subscribePaymentStatusChanged } from './subscriptions';
+import { webhookResolvers } from './webhooks';
 
 type Args = Record<string, unknown>;
 
@@ -60,6 +63,9 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       }, limit + 1);
       return connection(docs, limit);
     },
+    fxQuote: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.fxQuote(ctx.identity, args),
+    ...signedApprovalResolvers.Query,
+    ...webhookResolvers.Query,
     paymentEventsAfter: async (_: unknown, args: Args, ctx: PaymentsContext) => {
       requireScope(ctx.identity, 'payments:read');
       const first = validateFirst(args.first, 100);
@@ -71,8 +77,13 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
 
   Mutation: {
     createPayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.createPayment(ctx.identity, (args.input ?? {}) as Record<string, unknown>),
-    approvePayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.approvePayment(ctx.identity, args.id),
+    approvePayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.approvePayment(ctx.identity, args.id, { signature: args.signature, keyId: args.keyId }),
+    ...signedApprovalResolvers.Mutation,
+    ...webhookResolvers.Mutation,
     rejectPayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.rejectPayment(ctx.identity, args.id, args.reason),
+    authorizePayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.holds.authorizePayment(ctx.identity, (args.input ?? {}) as Record<string, unknown>),
+    capturePayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.holds.capturePayment(ctx.identity, args.id, args.amount),
+    voidPayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.holds.voidPayment(ctx.identity, args.id),
     cancelPayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.cancelPayment(ctx.identity, args.id),
     refundPayment: (_: unknown, args: Args, ctx: PaymentsContext) => ctx.service.refundPayment(ctx.identity, (args.input ?? {}) as Record<string, unknown>),
     continuePayment: (_: unknown, args: Args, ctx: PaymentsContext) => {
@@ -106,15 +117,20 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     source: (p: PaymentDoc) => ({ id: p.sourceAccountId }),
     destination: (p: PaymentDoc) => (p.destinationAccountId ? { id: p.destinationAccountId } : null),
     events: (p: PaymentDoc, _: Args, ctx: PaymentsContext) => ctx.loaders.eventsOfPayment.load(p._id),
-    fx: (p: PaymentDoc) =>
-      p.fx && {
-        rate: p.fx.rate,
-        sourceAmount: toMoneyOutput({ minor: p.fx.sourceMinor, currency: p.fx.sourceCurrency }),
-        targetAmount: toMoneyOutput({ minor: p.fx.targetMinor, currency: p.fx.targetCurrency }),
-        lockedAt: p.fx.lockedAt,
-      },
+    fx: (p: PaymentDoc) => p.fx && fxOutput(p.fx),
     refundedAmount: (p: PaymentDoc) => toMoneyOutput({ minor: p.refundedMinor, currency: p.currency }),
+    authorization: (p: PaymentDoc) =>
+      p.authorization && {
+        expiresAt: p.authorization.expiresAt,
+        capturedAmount: p.authorization.capturedMinor === null ? null : toMoneyOutput({ minor: p.authorization.capturedMinor, currency: p.currency }),
+      },
+    approvalRequest: signedApprovalResolvers.approvalRequest,
   },
+
+  ApproverKey: signedApprovalResolvers.ApproverKey,
+  WebhookEndpoint: webhookResolvers.WebhookEndpoint,
+  WebhookDelivery: webhookResolvers.WebhookDelivery,
+  WebhookAttempt: webhookResolvers.WebhookAttempt,
 
   PaymentEvent: {
     cursor: (e: PaymentEventDoc) => encodeEventCursor(e.sequence),

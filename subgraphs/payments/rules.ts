@@ -142,6 +142,13 @@ export function requiredApprovals(usdMinor: bigint, thresholds: ApprovalThreshol
 export interface ApprovalRecord {
   approver: string;
   approvedAt: Date;
+  /** Signed approvals (signed-approvals.ts): the key, the instruction digest signed, the base64 signature, the key's PEM as verified. */
+  keyId?: string;
+  digest?: string;
+  signature?: string;
+  publicKey?: string;
+  /** Its key was revoked before the payment was released: it no longer counts (signed-approvals.ts). */
+  keyRevokedBeforeRelease?: boolean;
 }
 
 /** The creator never approves their own payment; one approver counts once. */

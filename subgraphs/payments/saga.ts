@@ -7,13 +7,21 @@ import type { CrashStep, PaymentsConfig } from './config';
 import type { PaymentEventNotifier } from './event-notifier';
 import { KeyedMutex } from '../../runtime/keyed-mutex';
 import type { PaymentDoc, PaymentsRepository, RefundRecord } from './repository';
-import { hasEnoughApprovals } from './rules';
+import { approvalsComplete } from './approval-release';
 import { countStatusChange } from './metrics';
 import { assertTransition, IN_FLIGHT_STATUSES, PaymentStatus } from './state-machine';
+import { postFxLegs, reverseFirstLeg, SecondLegRefused } from './fx-transfer';
+import { placeHoldFor, postedStatus, settledAmountMinor } from './holds';
 
 const S = PaymentStatus;
 /** Errors from the ledger that end a payment as FAILED (anything else is retried later). */
 const FINAL_TRANSFER_ERRORS: string[] = [ErrorCode.INSUFFICIENT_FUNDS, ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.INVALID_STATE_TRANSITION];
+
+/** What a FAILED payment says of a transfer the ledger refused for good. */
+function transferFailureReason(error: unknown): string {
+  if (isPaygraphError(error) && error.code === ErrorCode.INSUFFICIENT_FUNDS) return 'insufficient funds';
+  return error instanceof Error ? error.message : String(error);
+}
 
 /**
  * The payment saga: a persisted state machine. Each step's result is stored on the payment
@@ -183,21 +191,29 @@ export class PaymentSaga {
         return this.afterScreening(p);
       }
       case S.REQUIRES_APPROVAL:
-        return hasEnoughApprovals(p.approvals, p.requiredApprovals) ? this.transition(p, S.PROCESSING) : 'wait';
+        // Re-checked here: only signatures over the current instruction count (approval-release.ts).
+        return approvalsComplete(p) ? this.transition(p, S.PROCESSING) : 'wait';
       case S.PROCESSING: {
+        if (p.steps.fxReversal && p.fx) {
+          await reverseFirstLeg({ ...p, fx: p.fx }, this.collaborators);
+          this.afterStep('fx-reversal', undefined);
+          return this.transition(p, S.FAILED, { failureReason: p.steps.fxReversal.failureReason });
+        }
         if (!p.steps.transfer) {
           try {
-            await this.postTransfers(p);
+            // An authorization holds the amount instead of moving it (holds.ts).
+            await (p.authorization ? placeHoldFor(p, this.collaborators) : this.postTransfers(p));
           } catch (error) {
+            // Recorded before the first leg is paid back: a resumed payment never posts the second.
+            if (error instanceof SecondLegRefused) return this.update(p, { steps: { ...p.steps, fxReversal: { at: new Date(), failureReason: transferFailureReason(error.cause) } } });
             if (!isPaygraphError(error) || !FINAL_TRANSFER_ERRORS.includes(error.code)) throw error;
-            const reason = error.code === ErrorCode.INSUFFICIENT_FUNDS ? 'insufficient funds' : error.message;
-            return this.transition(p, S.FAILED, { failureReason: reason });
+            return this.transition(p, S.FAILED, { failureReason: transferFailureReason(error) });
           }
-          this.afterStep('debit', p);
+          this.afterStep(p.authorization ? 'hold' : 'debit', p);
           // Posted (idempotently by transfer id): settled, in the same write as the step.
-          return this.transition(p, S.SETTLED, { steps: { ...p.steps, transfer: { at: new Date() } } });
+          return this.transition(p, postedStatus(p), { steps: { ...p.steps, transfer: { at: new Date() } } });
         }
-        return this.transition(p, S.SETTLED);
+        return this.transition(p, postedStatus(p));
       }
       default:
         return 'wait';
@@ -221,12 +237,12 @@ export class PaymentSaga {
       if (p.status === S.REQUIRES_REVIEW) return this.update(p, { waitingFor: 'compliance' });
       return this.transition(p, S.REQUIRES_REVIEW, { waitingFor: 'compliance' });
     }
-    if (!hasEnoughApprovals(p.approvals, p.requiredApprovals)) return this.transition(p, S.REQUIRES_APPROVAL);
+    if (!approvalsComplete(p)) return this.transition(p, S.REQUIRES_APPROVAL);
     return this.transition(p, S.PROCESSING);
   }
 
   /** TEST ONLY fault injection: stop dead right after a step's collaborator answered, before its result is written. */
-  private afterStep<T>(step: CrashStep, result: T): T {
+  afterStep<T>(step: CrashStep, result: T): T {
     if (this.config.crashAfterStep === step) {
       this.log.warn({ step }, 'PAYGRAPH_CRASH_AFTER_STEP: exiting (test-only fault injection)');
       process.exit(137);
@@ -235,32 +251,22 @@ export class PaymentSaga {
   }
 
   private async postTransfers(p: PaymentDoc): Promise<void> {
+    if (p.fx) {
+      // Cross-currency (an account in another currency, or a payout): one leg per currency
+      // through the house's FX positions (fx-transfer.ts), each idempotent by its own id.
+      const isFinal = (error: unknown) => isPaygraphError(error) && FINAL_TRANSFER_ERRORS.includes(error.code);
+      await postFxLegs({ ...p, fx: p.fx }, this.collaborators, isFinal, () => this.afterStep('fx-in', undefined));
+      return;
+    }
     if (p.destinationAccountId) {
       await this.collaborators.postTransfer({
         transferId: p._id, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: p.destinationAccountId, amountMinor: p.amountMinor, currency: p.currency,
       });
       return;
     }
-    if (!p.fx) {
-      const settlement = await this.collaborators.systemAccountId('EXTERNAL_SETTLEMENT', p.currency);
-      await this.collaborators.postTransfer({
-        transferId: p._id, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: settlement, amountMinor: p.amountMinor, currency: p.currency,
-      });
-      return;
-    }
-    // Cross-border: the source pays our FX position in its currency; our FX position in the
-    // target currency pays out through external settlement. Two transfers, two ids.
-    const fx = p.fx;
-    const [positionIn, positionOut, settlement] = await Promise.all([
-      this.collaborators.systemAccountId('FX_POSITION', fx.sourceCurrency),
-      this.collaborators.systemAccountId('FX_POSITION', fx.targetCurrency),
-      this.collaborators.systemAccountId('EXTERNAL_SETTLEMENT', fx.targetCurrency),
-    ]);
+    const settlement = await this.collaborators.systemAccountId('EXTERNAL_SETTLEMENT', p.currency);
     await this.collaborators.postTransfer({
-      transferId: `${p._id}:fx-in`, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: positionIn, amountMinor: fx.sourceMinor, currency: fx.sourceCurrency,
-    });
-    await this.collaborators.postTransfer({
-      transferId: `${p._id}:fx-out`, paymentId: p._id, debitAccountId: positionOut, creditAccountId: settlement, amountMinor: fx.targetMinor, currency: fx.targetCurrency,
+      transferId: p._id, paymentId: p._id, debitAccountId: p.sourceAccountId, creditAccountId: settlement, amountMinor: p.amountMinor, currency: p.currency,
     });
   }
 
@@ -324,7 +330,7 @@ export class PaymentSaga {
         refund = p.refunds.find((r) => r.requestId === requestId)!;
         if (refund.state !== 'pending') break;
         const refundedMinor = p.refundedMinor + refund.amountMinor;
-        const to = refundedMinor === p.amountMinor ? S.REFUNDED : S.PARTIALLY_REFUNDED;
+        const to = refundedMinor === settledAmountMinor(p) ? S.REFUNDED : S.PARTIALLY_REFUNDED;
         const refunds = p.refunds.map((r) => (r.requestId === requestId ? { ...r, state: 'posted' as const } : r));
         const next = await this.transition(p, to, { refunds, refundedMinor });
         if (next) {

@@ -22,6 +22,11 @@ const allowed: [PaymentStatus, PaymentStatus][] = [
   ['SETTLED', 'REFUNDED'],
   ['PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED'],
   ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  // Two-phase payments (holds).
+  ['PROCESSING', 'AUTHORIZED'],
+  ['AUTHORIZED', 'SETTLED'],
+  ['AUTHORIZED', 'VOIDED'],
+  ['AUTHORIZED', 'EXPIRED'],
 ];
 
 describe('payment state machine', () => {
@@ -48,6 +53,11 @@ describe('payment state machine', () => {
     ['CANCELED', 'PENDING'],
     ['REFUNDED', 'PARTIALLY_REFUNDED'],
     ['DECLINED', 'SETTLED'],
+    ['AUTHORIZED', 'FAILED'],
+    ['AUTHORIZED', 'REFUNDED'],
+    ['PENDING', 'AUTHORIZED'],
+    ['VOIDED', 'SETTLED'],
+    ['EXPIRED', 'AUTHORIZED'],
   ])('%s → %s is INVALID_STATE_TRANSITION', (from, to) => {
     expect(canTransition(from, to)).toBe(false);
     try {

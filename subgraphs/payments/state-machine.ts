@@ -13,6 +13,12 @@ export const PaymentStatus = {
   CANCELED: 'CANCELED',
   REFUNDED: 'REFUNDED',
   PARTIALLY_REFUNDED: 'PARTIALLY_REFUNDED',
+  /** Two-phase payments (authorizePayment): the amount is held on the source account. */
+  AUTHORIZED: 'AUTHORIZED',
+  /** The hold was released by voidPayment; no money moved. */
+  VOIDED: 'VOIDED',
+  /** The hold was not captured by its expiresAt and was released by the sweeper; no money moved. */
+  EXPIRED: 'EXPIRED',
 } as const;
 export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
 export const PAYMENT_STATUSES = Object.values(PaymentStatus) as PaymentStatus[];
@@ -27,7 +33,9 @@ export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[
   PENDING: [S.REQUIRES_REVIEW, S.REQUIRES_APPROVAL, S.PROCESSING, S.DECLINED, S.BLOCKED, S.CANCELED],
   REQUIRES_REVIEW: [S.REQUIRES_APPROVAL, S.PROCESSING, S.DECLINED, S.BLOCKED, S.CANCELED],
   REQUIRES_APPROVAL: [S.PROCESSING, S.DECLINED, S.CANCELED],
-  PROCESSING: [S.SETTLED, S.FAILED],
+  PROCESSING: [S.SETTLED, S.FAILED, S.AUTHORIZED],
+  // Captured (all or part: the rest is released) it is SETTLED like any payment.
+  AUTHORIZED: [S.SETTLED, S.VOIDED, S.EXPIRED],
   SETTLED: [S.PARTIALLY_REFUNDED, S.REFUNDED],
   PARTIALLY_REFUNDED: [S.PARTIALLY_REFUNDED, S.REFUNDED],
   FAILED: [],
@@ -35,10 +43,12 @@ export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[
   BLOCKED: [],
   CANCELED: [],
   REFUNDED: [],
+  VOIDED: [],
+  EXPIRED: [],
 };
 
 /** Statuses a payment never leaves (refunds aside for SETTLED/PARTIALLY_REFUNDED). */
-export const TERMINAL_STATUSES: readonly PaymentStatus[] = [S.FAILED, S.DECLINED, S.BLOCKED, S.CANCELED, S.REFUNDED];
+export const TERMINAL_STATUSES: readonly PaymentStatus[] = [S.FAILED, S.DECLINED, S.BLOCKED, S.CANCELED, S.REFUNDED, S.VOIDED, S.EXPIRED];
 /** Statuses of a payment whose outcome is still open: the saga, a reviewer or an approver owes it a step. */
 export const IN_FLIGHT_STATUSES: readonly PaymentStatus[] = [S.PENDING, S.REQUIRES_REVIEW, S.REQUIRES_APPROVAL, S.PROCESSING];
 /** Statuses the saga drives on by itself (resumed after a crash). */

@@ -44,9 +44,10 @@ export async function listPayments(data: GraphData): Promise<PaymentSummary[]> {
  * Audits `accountIds` (every account money moves between, all in one currency) against the
  * total deposited into them; every payment is expected to move money among these accounts only.
  */
-export async function auditBank(data: GraphData, accountIds: string[], depositedMinor: bigint): Promise<BankAudit> {
+export async function auditBank(data: GraphData, accountIds: string[], depositedMinor: bigint, options: { paymentIds?: ReadonlySet<string> } = {}): Promise<BankAudit> {
   const violations: string[] = [];
-  const payments = await listPayments(data);
+  // `paymentIds`: audit only these (a test sharing its stack with another's payments).
+  const payments = (await listPayments(data)).filter((p) => !options.paymentIds || options.paymentIds.has(p.id));
   const entriesByPayment = new Map<string, number>();
   const seenEntries = new Set<string>();
   let totalMinor = 0n;
