@@ -21,11 +21,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function data<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const result = await stack.graphql<T>(query, variables);
-  if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-  return result.data!;
-}
+/** A request's data through the gateway (the operator's token unless given another); errors throw. */
+const data: TestStack['data'] = (query, variables, token) => stack.data(query, variables, token);
 
 const NAMES = ['Quentin Oakhurst', 'Beatrix Fenwold', 'Cornelius Ashby', 'Delphine Marrow', 'Evander Thistle', 'Fiora Lindqvist', 'Gideon Harcourt', 'Honora Blackwood'];
 

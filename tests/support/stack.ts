@@ -33,6 +33,8 @@ export interface TestStack extends RunningStack {
   readonly operatorToken: string;
   /** A request through the gateway, with the operator's token unless given another, or `null` for none. */
   graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<T>>;
+  /** The same request's `data`; an answer with errors (or without data) throws them. */
+  data<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
 }
 
 /**
@@ -54,10 +56,16 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     stdio: options.stdio ?? 'inherit',
   });
   const operatorToken = await signDevToken({ sub: 'test-operator', scope: ALL_SCOPES });
+  const graphql: TestStack['graphql'] = (query, variables = {}, token = operatorToken) => graphqlRequest(stack.gatewayUrl, query, variables, token ?? undefined);
   return {
     ...stack,
     dbPrefix,
     operatorToken,
-    graphql: (query, variables = {}, token = operatorToken) => graphqlRequest(stack.gatewayUrl, query, variables, token ?? undefined),
+    graphql,
+    data: async <T,>(query: string, variables?: Record<string, unknown>, token?: string | null) => {
+      const result = await graphql<T>(query, variables, token);
+      if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors, null, 2));
+      return result.data;
+    },
   };
 }
