@@ -163,6 +163,8 @@ export class WebhookEndpoints {
       firstAttemptAt: null, deliveredAt: null, createdAt: now,
     };
     await this.store.insertDelivery(doc);
+    // Dispatchers keep a copy of each endpoint's queue: the endpoint's updatedAt moving makes them read it again.
+    await this.store.touchEndpoint(endpoint._id);
     this.poke(endpoint._id);
     return doc;
   }

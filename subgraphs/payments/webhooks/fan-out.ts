@@ -40,15 +40,18 @@ export function deliveryOf(endpoint: WebhookEndpointDoc, event: PaymentEventDoc,
  * Queues the log's new events as deliveries, then moves each endpoint's cursor past what it
  * read: deliveries first, cursor after, so a crash in between queues them again (the same
  * ids: nothing twice) and never skips. The log is read once for every endpoint, from the
- * lowest cursor. Returns the endpoints that got deliveries, and whether the log goes on past
- * what this call read (`maxPages` full pages).
+ * lowest cursor. Returns the deliveries this call queued, by endpoint; the endpoints where
+ * another process queued some of the same events or moved the cursor first (`lost`: what
+ * this process knows of their queue is incomplete); and whether the log goes on past what
+ * this call read (`maxPages` full pages).
  */
-export async function queueNewEvents(store: WebhookStore, payments: PaymentsRepository, endpoints: WebhookEndpointDoc[], maxPages = 10): Promise<{ touched: Set<string>; more: boolean; stale: boolean }> {
-  const touched = new Set<string>();
+export async function queueNewEvents(store: WebhookStore, payments: PaymentsRepository, endpoints: WebhookEndpointDoc[], maxPages = 10): Promise<{ queued: Map<string, WebhookDeliveryDoc[]>; lost: Set<string>; more: boolean; stale: boolean }> {
+  const queued = new Map<string, WebhookDeliveryDoc[]>();
+  const lost = new Set<string>();
   let stale = false;
   let current = endpoints;
   for (let page = 0; current.length > 0; page++) {
-    if (page === maxPages) return { touched, more: true, stale };
+    if (page === maxPages) return { queued, lost, more: true, stale };
     const from = Math.min(...current.map((e) => e.cursor));
     const events = await payments.eventsAfter(from, {}, PAGE);
     if (events.length === 0) break;
@@ -60,17 +63,23 @@ export async function queueNewEvents(store: WebhookStore, payments: PaymentsRepo
     await Promise.all(current.map(async (endpoint) => {
       if (endpoint.cursor >= last) return;
       const wanted = events.filter((event) => endpointWants(endpoint, event));
-      await Promise.all(wanted.map((event) => store.insertDelivery(deliveryOf(endpoint, event, byId.get(event.paymentId) ?? null, now))));
-      if (wanted.length > 0) touched.add(endpoint._id);
+      const docs = wanted.map((event) => deliveryOf(endpoint, event, byId.get(event.paymentId) ?? null, now));
+      const inserted = await Promise.all(docs.map((doc) => store.insertDelivery(doc)));
+      const mine = docs.filter((_, i) => inserted[i]);
+      if (mine.length < docs.length) lost.add(endpoint._id);
+      if (mine.length > 0) queued.set(endpoint._id, [...(queued.get(endpoint._id) ?? []), ...mine]);
       // The caller's copy moves with the stored cursor. Lost to a replay or another process:
       // the caller reads the endpoints again (`stale`) and goes on from what they wrote.
       if (await store.advanceCursor(endpoint, last)) {
         endpoint.cursor = last;
         moved.push(endpoint);
-      } else stale = true;
+      } else {
+        stale = true;
+        lost.add(endpoint._id);
+      }
     }));
     if (events.length < PAGE) break;
     current = moved;
   }
-  return { touched, more: false, stale };
+  return { queued, lost, more: false, stale };
 }

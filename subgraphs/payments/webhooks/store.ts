@@ -2,6 +2,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 import { conditionalUpdates, guardedInserts, type ConditionalUpdate } from '../../../runtime/batched-commands';
 import type { TickBatcher } from '../../../runtime/tick-batcher';
 import type { PaymentStatus } from '../state-machine';
+import { mergeAttempts } from './attempt-history';
 import type { SealedSecret } from './secret-box';
 
 /** The only module touching the webhook collections; their indexes are declared here. */
@@ -59,10 +60,30 @@ export interface WebhookDeliveryDoc {
   firstAttemptAt: Date | null;
   deliveredAt: Date | null;
   createdAt: Date;
+  /**
+   * Each finished attempt's result, written with the outcome it led to (one update per
+   * attempt); absent on deliveries not tried yet. The attempt documents are the leases.
+   */
+  attemptResults?: AttemptResult[];
+}
+
+/** What one POST came to, as recorded on its delivery. */
+export interface AttemptResult {
+  number: number;
+  startedAt: Date;
+  finishedAt: Date;
+  ok: boolean;
+  statusCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
 }
 
 export interface WebhookAttemptDoc {
-  /** `<deliveryId>#<number>`: the unique id is the lock, so two processes never send one attempt. */
+  /**
+   * `<deliveryId>#<number>`: the unique id is the lock, so two processes never send one attempt.
+   * Its result goes on the delivery (`attemptResults`), so `finishedAt` stays null here except
+   * for an attempt recorded as abandoned by the process that took it over.
+   */
   _id: string;
   deliveryId: string;
   endpointId: string;
@@ -144,6 +165,11 @@ export class WebhookStore {
     return this.endpoints.find({ enabled: true }).toArray();
   }
 
+  /** A change the dispatchers must see (their queue of the endpoint is read again): `updatedAt` moves. */
+  async touchEndpoint(id: string): Promise<void> {
+    await this.endpoints.updateOne({ _id: id }, { $set: { updatedAt: new Date() } });
+  }
+
   async updateEndpoint(id: string, set: Partial<WebhookEndpointDoc>): Promise<WebhookEndpointDoc | null> {
     return this.endpoints.findOneAndUpdate({ _id: id }, { $set: { ...set, updatedAt: new Date() } }, { returnDocument: 'after' });
   }
@@ -183,16 +209,19 @@ export class WebhookStore {
     return this.deliveries.findOne({ _id: id });
   }
 
-  /** An endpoint's pending deliveries in sending order. */
+  /** An endpoint's pending deliveries in sending order (without their attempts' results, which sending does not need). */
   pendingOf(endpointId: string, limit: number): Promise<WebhookDeliveryDoc[]> {
-    return this.deliveries.find({ endpointId, state: 'pending' }, { batchSize: limit }).sort({ orderKey: 1 }).limit(limit).toArray();
+    return this.deliveries.find({ endpointId, state: 'pending' }, { batchSize: limit, projection: { attemptResults: 0 } }).sort({ orderKey: 1 }).limit(limit).toArray();
   }
 
-  /** Applies an attempt's outcome, once: only while still pending and behind this attempt. */
-  recordOutcome(deliveryId: string, attemptNumber: number, set: Partial<WebhookDeliveryDoc>): Promise<boolean> {
+  /**
+   * Applies an attempt's outcome and records its result, once: only while still pending and
+   * behind this attempt. One write per attempt (the attempt document is not updated).
+   */
+  recordOutcome(deliveryId: string, result: AttemptResult, set: Partial<WebhookDeliveryDoc>): Promise<boolean> {
     return this.deliveryUpdates.submit({
-      filter: { _id: deliveryId, state: 'pending', attemptCount: { $lt: attemptNumber } },
-      update: { $set: { ...set, attemptCount: attemptNumber } },
+      filter: { _id: deliveryId, state: 'pending', attemptCount: { $lt: result.number } },
+      update: { $set: { ...set, attemptCount: result.number }, $push: { attemptResults: result } },
     });
   }
 
@@ -218,7 +247,13 @@ export class WebhookStore {
     return this.attemptUpdates.submit({ filter: { _id: doc._id, finishedAt: null }, update: { $set: result } });
   }
 
-  attemptsOf(deliveryIds: readonly string[]): Promise<WebhookAttemptDoc[]> {
-    return this.attempts.find({ deliveryId: { $in: [...deliveryIds] } }).sort({ deliveryId: 1, number: 1 }).toArray();
+  /** Every attempt of these deliveries, by delivery then number: the leases with the results recorded on their deliveries. */
+  async attemptsOf(deliveryIds: readonly string[]): Promise<WebhookAttemptDoc[]> {
+    const ids = [...deliveryIds];
+    const [leases, deliveries] = await Promise.all([
+      this.attempts.find({ deliveryId: { $in: ids } }).sort({ deliveryId: 1, number: 1 }).toArray(),
+      this.deliveries.find({ _id: { $in: ids } }, { projection: { endpointId: 1, attemptResults: 1 } }).toArray(),
+    ]);
+    return mergeAttempts(leases, deliveries).sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : a.number - b.number));
   }
 }

@@ -3,10 +3,12 @@ import { newSigningSecret, openSecret, sealSecret } from './secret-box';
 import { nextAttemptAt } from './schedule';
 import { classifyAddress, checkWebhookUrl, resolveTarget, type UrlPolicy } from './url-guard';
 import { sendableNow } from './dispatcher';
-import type { WebhookDeliveryDoc, WebhookEndpointDoc } from './store';
+import type { WebhookAttemptDoc, WebhookDeliveryDoc, WebhookEndpointDoc } from './store';
 import type { PaymentEventDoc } from '../repository';
 import { endpointWants } from './fan-out';
 import { randomBytes } from 'node:crypto';
+import { DeliveryQueues } from './delivery-queues';
+import { mergeAttempts } from './attempt-history';
 
 describe('signer', () => {
   const body = JSON.stringify({ id: 'ZXZ0OjE', type: 'payment.settled' });
@@ -138,5 +140,77 @@ describe('which events an endpoint receives', () => {
     expect(endpointWants(endpoint({ accountId: 'acc_3' }), event({}))).toBe(false);
     expect(endpointWants(endpoint({ events: ['FAILED'] }), event({}))).toBe(false);
     expect(endpointWants(endpoint({ events: ['FAILED', 'SETTLED'] }), event({}))).toBe(true);
+  });
+});
+
+describe('a dispatcher\'s copy of an endpoint\'s queue', () => {
+  const at = (ms: number) => new Date(ms);
+  const delivery = (seq: number, paymentId: string | null): WebhookDeliveryDoc => ({
+    _id: `whe_x:${seq}`, endpointId: 'whe_x', generation: 0, orderKey: String(seq).padStart(4, '0'), eventId: String(seq), sequence: seq, paymentId, type: 'payment.settled', body: '{}',
+    occurredAt: at(0), state: 'pending', attemptCount: 0, nextAttemptAt: at(0), firstAttemptAt: null, deliveredAt: null, createdAt: at(0),
+  });
+  const endpoint = (cursor: number, updatedAt = 0) => ({ _id: 'whe_x', cursor, generation: 0, updatedAt: at(updatedAt) }) as WebhookEndpointDoc;
+  const timings = { page: 3, pollMs: 100, reloadMs: 1000, keepOutcomesMs: 60_000 };
+  const ids = (q: DeliveryQueues) => q.pending('whe_x').map((d) => d._id);
+
+  test('outcomes written here patch the copy; deliveries queued here join it; no read is needed for either', () => {
+    const q = new DeliveryQueues(timings);
+    expect(q.needsRead(endpoint(10), 0)).toBe(true);
+    q.loaded('whe_x', endpoint(10), [delivery(1, 'pay_a'), delivery(2, 'pay_a')], 0);
+    q.recorded(delivery(1, 'pay_a'), { state: 'delivered', attemptCount: 1, nextAttemptAt: at(0) }, 5);
+    expect(ids(q)).toEqual(['whe_x:2']);
+    q.queued('whe_x', endpoint(10), 12, [delivery(12, 'pay_b'), delivery(11, 'pay_a')]);
+    expect(ids(q)).toEqual(['whe_x:2', 'whe_x:11', 'whe_x:12']);
+    expect(q.needsRead(endpoint(12), 10)).toBe(false);
+    q.recorded(delivery(2, 'pay_a'), { state: 'pending', attemptCount: 1, nextAttemptAt: at(500) }, 10);
+    const { due } = sendableNow(q.pending('whe_x'), at(20));
+    // pay_a's next event waits behind its retrying one; pay_b's goes.
+    expect(due.map((d) => d._id)).toEqual(['whe_x:12']);
+    // A complete copy is read again after a while anyway.
+    expect(q.needsRead(endpoint(12), 1000)).toBe(true);
+  });
+
+  test('read again when something else moved the endpoint, or a claim was refused', () => {
+    const q = new DeliveryQueues(timings);
+    q.loaded('whe_x', endpoint(10), [delivery(1, 'pay_a')], 0);
+    expect(q.needsRead(endpoint(11), 1)).toBe(true); // another process queued and moved the cursor
+    expect(q.needsRead(endpoint(10, 7), 1)).toBe(true); // a test event, a replay, an update
+    q.heldElsewhere(delivery(1, 'pay_a'), 100);
+    expect(sendableNow(q.pending('whe_x'), at(50)).due).toEqual([]);
+    expect(q.needsRead(endpoint(10), 99)).toBe(false);
+    expect(q.needsRead(endpoint(10), 100)).toBe(true);
+    // Queued here against a copy read at another cursor: the copy is dropped, not patched.
+    q.queued('whe_x', endpoint(9), 12, [delivery(12, 'pay_b')]);
+    expect(q.needsRead(endpoint(12), 1)).toBe(true);
+  });
+
+  test('a read that started before an outcome written here does not bring the delivery back', () => {
+    const q = new DeliveryQueues(timings);
+    q.recorded(delivery(1, 'pay_a'), { state: 'delivered', attemptCount: 1, nextAttemptAt: at(0) }, 5);
+    q.recorded(delivery(2, 'pay_a'), { state: 'pending', attemptCount: 2, nextAttemptAt: at(900) }, 5);
+    q.loaded('whe_x', endpoint(10), [delivery(1, 'pay_a'), { ...delivery(2, 'pay_a'), attemptCount: 1 }], 0);
+    expect(q.pending('whe_x').map((d) => [d._id, d.attemptCount, d.nextAttemptAt.getTime()])).toEqual([['whe_x:2', 2, 900]]);
+  });
+
+  test('a full page is a prefix: what this process queues is left to the next read', () => {
+    const q = new DeliveryQueues(timings);
+    q.loaded('whe_x', endpoint(10), [delivery(1, 'pay_a'), delivery(2, 'pay_b'), delivery(3, 'pay_c')], 0);
+    q.queued('whe_x', endpoint(10), 11, [delivery(11, 'pay_d')]);
+    expect(ids(q)).toEqual(['whe_x:1', 'whe_x:2', 'whe_x:3']);
+    expect(q.needsRead(endpoint(11), 100)).toBe(true);
+  });
+});
+
+describe('attempts as the graph shows them', () => {
+  test('each lease with the result its delivery recorded; a lease without one is in flight or abandoned', () => {
+    const lease = (n: number, over: Partial<WebhookAttemptDoc> = {}): WebhookAttemptDoc => ({
+      _id: `d1#${n}`, deliveryId: 'd1', endpointId: 'whe_x', number: n, owner: 'whd_a', startedAt: new Date(n * 1000), leaseUntil: new Date(n * 1000 + 60_000),
+      finishedAt: null, ok: false, statusCode: null, latencyMs: null, error: null, ...over,
+    });
+    const merged = mergeAttempts([lease(1, { finishedAt: new Date(1500), error: 'abandoned: …' }), lease(2), lease(3)], [{
+      _id: 'd1', endpointId: 'whe_x',
+      attemptResults: [{ number: 2, startedAt: new Date(2000), finishedAt: new Date(2100), ok: false, statusCode: 500, latencyMs: 100, error: 'HTTP 500' }],
+    }]);
+    expect(merged.map((a) => [a.number, a.statusCode, a.error, a.finishedAt?.getTime() ?? null])).toEqual([[1, null, 'abandoned: …', 1500], [2, 500, 'HTTP 500', 2100], [3, null, null, null]]);
   });
 });
