@@ -207,8 +207,8 @@ test('the approval queue signs with WebCrypto Ed25519 in the browser, and that s
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.click('.tab[data-view="review"]');
   const queued = page.locator(`#approval-queue [data-payment-id="${id}"]`);
-  await queued.waitFor();
-  await expect(queued.innerText()).resolves.toContain('1 of 2 signatures');
+  // The queue as it is now (the console may also be reloading it for the creation's event).
+  await page.locator(`#approval-queue [data-payment-id="${id}"]`, { hasText: '1 of 2 signatures' }).waitFor();
 
   // Without a key the console refuses to send an unsigned approval.
   await queued.locator('button.approve').click();

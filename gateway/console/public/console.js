@@ -423,11 +423,17 @@
   function decide(promise, message) {
     promise.then(function () { toast(message); loadReviewQueue(); }).catch(function (error) { toast(error.message); });
   }
+  // Loads can overlap (an event and a tab click): only the newest one fills the queues, so
+  // an older answer arriving last cannot show a payment as it was before.
+  var reviewLoads = 0;
   function loadReviewQueue() {
     $('review-error').textContent = '';
+    var load = ++reviewLoads;
+    var current = function () { return load === reviewLoads; };
     var pending = 0;
     var risk = hasScope('risk:review')
       ? gql(Q_RISK_QUEUE).then(function (data) {
+        if (!current()) return;
         var items = data.riskReviewQueue.edges.map(function (edge) {
           var a = edge.node;
           return queueItem(a.payment, [badge('r', a.level, 'risk'), h('span', { text: 'score ' + a.score }), h('span', { text: a.reasons.join(' · ') })], [
@@ -440,6 +446,7 @@
       })
       : Promise.resolve(fillQueue($('risk-queue'), [], 'Your token lacks risk:review.'));
     var approvals = gql(Q_STATUS_QUEUE, { status: ['REQUIRES_APPROVAL'] }).then(function (data) {
+      if (!current()) return;
       var items = data.payments.edges.map(function (edge) {
         var p = edge.node;
         var reason = h('input', { placeholder: 'Reason to reject', 'aria-label': 'Reason to reject' });
@@ -455,6 +462,7 @@
     });
     var compliance = hasScope('compliance:review')
       ? gql(Q_STATUS_QUEUE, { status: ['REQUIRES_REVIEW'] }).then(function (data) {
+        if (!current()) return;
         var items = data.payments.edges.map(function (e) { return e.node; }).filter(function (p) {
           return p.complianceCheck && p.complianceCheck.status === 'POTENTIAL_MATCH';
         }).map(function (p) {
@@ -468,6 +476,7 @@
       })
       : Promise.resolve(fillQueue($('compliance-queue'), [], 'Your token lacks compliance:review.'));
     return Promise.all([risk, approvals, compliance]).then(function () {
+      if (!current()) return;
       var count = $('review-count');
       count.textContent = String(pending);
       count.hidden = pending === 0;
