@@ -11,7 +11,7 @@ export interface AccountsLoaders {
   balanceByAccountId: DataLoader<string, bigint>;
   /**
    * The newest entry's position (posted and available balance, from one record, so the two
-   * always agree); null for an account with no entries. Read only when asked for.
+   * always agree); sequence 0 for an account with no entries. Read only when asked for.
    */
   positionByAccountId: DataLoader<string, LedgerPosition | null>;
 }
@@ -33,6 +33,10 @@ export function createLoaders(repository: AccountsRepository): AccountsLoaders {
       const balances = await repository.latestBalances(accountIds);
       return accountIds.map((id) => balances.get(id) ?? 0n);
     }),
-    positionByAccountId: new DataLoader((accountIds) => Promise.all(accountIds.map((id) => repository.latestPosition(id)))),
+    // One command for the whole batch (the ledger writer's read), not one per account.
+    positionByAccountId: new DataLoader(async (accountIds) => {
+      const positions = await repository.ledgerPositions(accountIds);
+      return accountIds.map((id) => positions.get(id) ?? null);
+    }),
   };
 }
