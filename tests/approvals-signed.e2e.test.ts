@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { signDevToken } from '../runtime/dev-token';
-import { startTestStack, type TestStack } from './support/stack';
+import { openCustomerAccount, startTestStack, type TestStack } from './support/stack';
 
 /**
  * Signed multi-party approvals over the real stack: approvers' Ed25519 keys registered by an
@@ -51,17 +51,7 @@ async function errorOf(query: string, variables: Record<string, unknown>, token?
   return result.errors![0].extensions as { code: string; [key: string]: unknown };
 }
 
-async function account(name: string, deposit: string): Promise<string> {
-  const { createCustomer } = await data('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
-    i: { name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com`, country: 'US' },
-  });
-  await data('mutation($i: SubmitKycInput!) { submitKyc(input: $i) { tier } }', { i: { customerId: createCustomer.id, tier: 'ENHANCED' } });
-  const { openAccount } = await data('mutation($i: OpenAccountInput!) { openAccount(input: $i) { id } }', { i: { customerId: createCustomer.id, currency: 'USD' } });
-  if (deposit !== '0.00') {
-    await data('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: openAccount.id, amount: { amount: deposit, currency: 'USD' }, idempotencyKey: `fund-${openAccount.id}` } });
-  }
-  return openAccount.id;
-}
+const account = (name: string, deposit: string) => openCustomerAccount(stack, name, deposit, 'ENHANCED');
 
 /** A payment from a fresh account (so no velocity rule sends it to review), created by the test operator. */
 async function largePayment(key: string, amount: string): Promise<{ id: string; status: string; source: string; destination: string }> {

@@ -40,6 +40,33 @@ async function runPool<T>(tasks: (() => Promise<T>)[], concurrency: number): Pro
   return results;
 }
 
+/** A repeatable pseudo-random sequence in [0, 1) (a linear congruential generator): the same run every time. */
+function seededRandom(seed: number): () => number {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+type PaymentRequest = { idempotencyKey: string; sourceAccountId: string; destinationAccountId: string; amount: { amount: string; currency: string } };
+
+/**
+ * Sends every request, a quarter of them twice, in a shuffled order, 16 at a time, and checks
+ * that each idempotency key made exactly one payment: the payment ids by key.
+ */
+async function sendWithResends(requests: PaymentRequest[], random: () => number): Promise<Map<string, Set<string>>> {
+  const resent = requests.filter((_, i) => i % 4 === 0);
+  const all = [...requests, ...resent].sort(() => random() - 0.5);
+  const CREATE = 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }';
+  const results = await runPool(all.map((input) => () => stack.graphql<{ createPayment: { id: string; status: string } }>(CREATE, { i: input })), 16);
+  const idsByKey = new Map<string, Set<string>>();
+  results.forEach((result, index) => {
+    expect(result.errors).toBeUndefined();
+    const key = all[index].idempotencyKey;
+    if (!idsByKey.has(key)) idsByKey.set(key, new Set());
+    idsByKey.get(key)!.add(result.data!.createPayment.id);
+  });
+  for (const ids of idsByKey.values()) expect(ids.size).toBe(1);
+  return idsByKey;
+}
+
 test('400 concurrent transfers, a quarter re-sent: money is conserved and every key makes one payment', async () => {
   const accounts: string[] = [];
   for (const name of NAMES) {
@@ -54,8 +81,7 @@ test('400 concurrent transfers, a quarter re-sent: money is conserved and every 
     accounts.push(openAccount.id);
   }
 
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(42);
   const requests = Array.from({ length: 400 }, (_, i) => {
     const source = Math.floor(random() * 8);
     const destination = (source + 1 + Math.floor(random() * 7)) % 8;
@@ -63,19 +89,7 @@ test('400 concurrent transfers, a quarter re-sent: money is conserved and every 
     const cents = i % 10 === 0 ? 150_000 + Math.floor(random() * 50_000) : 100 + Math.floor(random() * 29_900);
     return { idempotencyKey: `bank-${i}`, sourceAccountId: accounts[source], destinationAccountId: accounts[destination], amount: { amount: (cents / 100).toFixed(2), currency: 'USD' } };
   });
-  const resent = requests.filter((_, i) => i % 4 === 0);
-  const all = [...requests, ...resent].sort(() => random() - 0.5);
-  const CREATE = 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }';
-  const results = await runPool(all.map((input) => () => stack.graphql<{ createPayment: { id: string; status: string } }>(CREATE, { i: input })), 16);
-
-  const idsByKey = new Map<string, Set<string>>();
-  results.forEach((result, index) => {
-    expect(result.errors).toBeUndefined();
-    const key = all[index].idempotencyKey;
-    if (!idsByKey.has(key)) idsByKey.set(key, new Set());
-    idsByKey.get(key)!.add(result.data!.createPayment.id);
-  });
-  for (const ids of idsByKey.values()) expect(ids.size).toBe(1);
+  const idsByKey = await sendWithResends(requests, random);
 
   // Every payment and every account's ledger, through the graph.
   const audit = await auditBank(data, accounts, 800_000n);
@@ -117,8 +131,7 @@ describe('with cross-currency transfers between accounts', () => {
       }
     }
 
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(7);
     const requests = Array.from({ length: 240 }, (_, i) => {
       const source = accounts[Math.floor(random() * accounts.length)];
       const others = accounts.filter((a) => a.id !== source.id);
@@ -128,19 +141,7 @@ describe('with cross-currency transfers between accounts', () => {
       const amount = source.currency === 'JPY' ? String(minor) : (minor / 100).toFixed(2);
       return { idempotencyKey: `bank-fx-${i}`, sourceAccountId: source.id, destinationAccountId: destination.id, amount: { amount, currency: source.currency } };
     });
-    const resent = requests.filter((_, i) => i % 4 === 0);
-    const all = [...requests, ...resent].sort(() => random() - 0.5);
-    const CREATE = 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }';
-    const results = await runPool(all.map((input) => () => stack.graphql<{ createPayment: { id: string; status: string } }>(CREATE, { i: input })), 16);
-
-    const idsByKey = new Map<string, Set<string>>();
-    results.forEach((result, index) => {
-      expect(result.errors).toBeUndefined();
-      const key = all[index].idempotencyKey;
-      if (!idsByKey.has(key)) idsByKey.set(key, new Set());
-      idsByKey.get(key)!.add(result.data!.createPayment.id);
-    });
-    for (const ids of idsByKey.values()) expect(ids.size).toBe(1);
+    const idsByKey = await sendWithResends(requests, random);
     const paymentIds = new Set([...idsByKey.values()].flatMap((ids) => [...ids]));
 
     const houseAccounts: string[] = [];
@@ -174,8 +175,7 @@ test('concurrent authorizations captured in full and in part, voided, raced and 
     accounts.push(openAccount.id);
   }
 
-  let seed = 2026;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(2026);
   type Operation = { kind: 'pay'; input: Record<string, unknown> } | { kind: 'hold'; plan: HoldPlan; input: Record<string, unknown> };
   const operations: Operation[] = Array.from({ length: 200 }, (_, i) => {
     const source = Math.floor(random() * accounts.length);

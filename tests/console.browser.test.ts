@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { signDevToken } from '../runtime/dev-token';
 import { graphqlRequest } from '../scripts/gateway-client';
 import { collectLogLines } from './support/log-lines';
-import { startTestStack, type TestStack } from './support/stack';
+import { openCustomerAccount, startTestStack, type TestStack } from './support/stack';
 
 /**
  * The console in a real browser: Debian's Chromium (scripts/install-browser.sh) driven by
@@ -28,17 +28,7 @@ const logs = new Map<string, ReturnType<typeof collectLogLines>>();
 /** A request's data through the gateway (the operator's token unless given another); errors throw. */
 const data: TestStack['data'] = (query, variables, token) => stack.data(query, variables, token);
 
-async function account(name: string, deposit: string, tier = 'VERIFIED'): Promise<string> {
-  const { createCustomer } = await data('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
-    i: { name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com`, country: 'US' },
-  });
-  await data('mutation($i: SubmitKycInput!) { submitKyc(input: $i) { tier } }', { i: { customerId: createCustomer.id, tier } });
-  const { openAccount } = await data('mutation($i: OpenAccountInput!) { openAccount(input: $i) { id } }', { i: { customerId: createCustomer.id, currency: 'USD' } });
-  if (deposit !== '0') {
-    await data('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: openAccount.id, amount: { amount: deposit, currency: 'USD' }, idempotencyKey: `fund-${openAccount.id}` } });
-  }
-  return openAccount.id;
-}
+const account = (name: string, deposit: string, tier = 'VERIFIED') => openCustomerAccount(stack, name, deposit, tier);
 
 /** A screenshot "shows something" when it has many colours and is not one flat background. */
 function pictureStats(file: string): { width: number; height: number; colours: number; nonBackground: number } {

@@ -3,6 +3,8 @@ import { decodeEventCursor } from '../subgraphs/payments/cursors';
 import type { GraphQLResult } from '../scripts/gateway-client';
 import type { GraphData } from './support/bank-invariants';
 
+export { eventually } from './support/wait';
+
 /**
  * Support for the resilience tests: a closed-loop load that records every outcome, the
  * signal-and-wait of one process, and the payment events of an account as the log holds them.
@@ -46,17 +48,6 @@ export async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals)
   child.kill(signal);
   const code = await exited;
   return { code, ms: Date.now() - started };
-}
-
-/** Polls `read` until `done` holds; fails after `timeoutMs` with the last value. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last value ${JSON.stringify(value).slice(0, 500)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Cursors of every event in the log touching `accountId` after `afterCursor`, in log order. */

@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signDevToken } from '../runtime/dev-token';
-import { startTestStack, type TestStack } from './support/stack';
+import { openCustomerAccount, startTestStack, type TestStack } from './support/stack';
 
 /**
  * The decisions of risk and compliance drive real payments end to end, through the gateway
@@ -23,17 +23,7 @@ afterAll(async () => {
 /** A request's data through the gateway (the operator's token unless given another); errors throw. */
 const data: TestStack['data'] = (query, variables, token) => stack.data(query, variables, token);
 
-async function account(name: string, deposit: string): Promise<string> {
-  const { createCustomer } = await data('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
-    i: { name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com`, country: 'US' },
-  });
-  await data('mutation($i: SubmitKycInput!) { submitKyc(input: $i) { tier } }', { i: { customerId: createCustomer.id, tier: 'ENHANCED' } });
-  const { openAccount } = await data('mutation($i: OpenAccountInput!) { openAccount(input: $i) { id } }', { i: { customerId: createCustomer.id, currency: 'USD' } });
-  if (deposit !== '0.00') {
-    await data('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: openAccount.id, amount: { amount: deposit, currency: 'USD' }, idempotencyKey: `fund-${openAccount.id}` } });
-  }
-  return openAccount.id;
-}
+const account = (name: string, deposit: string) => openCustomerAccount(stack, name, deposit, 'ENHANCED');
 
 async function pay(key: string, source: string, destination: string, amount: string) {
   const { createPayment } = await data('mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id status } }', {

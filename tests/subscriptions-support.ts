@@ -5,6 +5,9 @@ import WebSocket from 'ws';
 import { graphqlData } from '../scripts/gateway-client';
 import { startService } from '../scripts/stack';
 import { freePort } from './support/stack';
+import { eventually, until } from './support/wait';
+
+export { eventually, until };
 
 /**
  * Support for the subscription end-to-end tests: graphql-ws clients that record what they
@@ -41,26 +44,6 @@ export interface PaymentEvent {
     riskAssessment: { level: string } | null;
     complianceCheck: { status: string } | null;
   };
-}
-
-/** Waits until `condition` holds, checking every 25 ms; fails with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Polls `read` until its value satisfies `done`; returns that value. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last value ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 export interface RecordedClose {

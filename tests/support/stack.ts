@@ -69,3 +69,19 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     },
   };
 }
+
+/**
+ * A new customer with a KYC tier and one USD account, funded with `deposit` unless it is zero,
+ * made through the stack's gateway with the operator's token: the account id.
+ */
+export async function openCustomerAccount(stack: TestStack, name: string, deposit: string, tier: string): Promise<string> {
+  const { createCustomer } = await stack.data('mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
+    i: { name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com`, country: 'US' },
+  });
+  await stack.data('mutation($i: SubmitKycInput!) { submitKyc(input: $i) { tier } }', { i: { customerId: createCustomer.id, tier } });
+  const { openAccount } = await stack.data('mutation($i: OpenAccountInput!) { openAccount(input: $i) { id } }', { i: { customerId: createCustomer.id, currency: 'USD' } });
+  if (!/^0+(\.0+)?$/.test(deposit)) {
+    await stack.data('mutation($i: DepositFundsInput!) { depositFunds(input: $i) { id } }', { i: { accountId: openAccount.id, amount: { amount: deposit, currency: 'USD' }, idempotencyKey: `fund-${openAccount.id}` } });
+  }
+  return openAccount.id;
+}

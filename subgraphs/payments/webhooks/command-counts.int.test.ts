@@ -3,6 +3,7 @@ import { register } from 'prom-client';
 import { connectMongo, readMongoConfig, type MongoHandle } from '../../../runtime/mongo';
 import { commandsBy } from '../../../tests/support/commands';
 import { isolateDatabases } from '../../../tests/support/database';
+import { eventually } from '../../../tests/support/wait';
 import { WebhookReceiver } from '../../../tests/webhooks-support';
 import { GraphCollaborators } from '../collaborators';
 import { InProcessEventNotifier } from '../event-notifier';
@@ -41,13 +42,6 @@ afterAll(async () => {
 
 const delivered = async () => ((await register.getSingleMetric('paygraph_webhook_deliveries_total')?.get())?.values ?? []).filter((v) => v.labels.outcome === 'delivered').reduce((sum, v) => sum + v.value, 0);
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 1200) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 test('30 events of 10 payments: one claim and one outcome per delivery, no attempt update, the queue read once', async () => {
   const settings = { ...loadWebhooksConfig(), pollMs: 3_600_000, timeoutMs: 5000, leaseMs: 10_000, addressGuard: false };
   const endpoint = await new WebhookEndpoints(store, repository, new GraphCollaborators(), settings).create(operator, { url: receiver.url });
@@ -62,7 +56,7 @@ test('30 events of 10 payments: one claim and one outcome per delivery, no attem
   const database = mongo.database(WEBHOOKS_DATABASE).databaseName;
   const { webhooks } = await commandsBy({ webhooks: { client: mongo.client, database } }, async () => {
     dispatcher.start();
-    await until(async () => (await delivered()) === before + 30, 'every delivery recorded');
+    await eventually(delivered, (count) => count === before + 30, 'every delivery recorded');
     await dispatcher.stop();
   });
   const count = (command: string) => webhooks.filter((c) => c === command).length;

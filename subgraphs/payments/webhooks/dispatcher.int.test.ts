@@ -4,6 +4,7 @@ import { register } from 'prom-client';
 import { ConfigError } from '../../../runtime/config';
 import { connectMongo, readMongoConfig, type MongoHandle } from '../../../runtime/mongo';
 import { isolateDatabases } from '../../../tests/support/database';
+import { eventually } from '../../../tests/support/wait';
 import { WebhookReceiver } from '../../../tests/webhooks-support';
 import { GraphCollaborators } from '../collaborators';
 import { InProcessEventNotifier } from '../event-notifier';
@@ -70,15 +71,6 @@ async function appendEvents(count: number): Promise<string> {
   return paymentId;
 }
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let tries = 0; ; tries++) {
-    const value = await read();
-    if (done(value)) return value;
-    if (tries > 400) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const counter = async (name: string) => ((await register.getSingleMetric(name)?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 
 test('given up after the schedule: the endpoint is disabled, an operator alerted; switched on again, the next event goes', async () => {
@@ -92,10 +84,10 @@ test('given up after the schedule: the endpoint is disabled, an operator alerted
   const paymentId = await appendEvents(2);
   const d = dispatcher(settings);
 
-  const disabled = await eventually(() => store.findEndpoint(endpoint._id), (e) => e?.enabled === false, 'the endpoint disabled');
+  const disabled = await eventually(() => store.findEndpoint(endpoint._id), (e) => e?.enabled === false, 'the endpoint disabled', 20_000);
   expect(disabled!.disabledReason).toMatch(/given up after \d+ attempts/);
   // Disabled first, then the delivery given up.
-  const [first, second] = await eventually(() => store.deliveriesPage(endpoint._id, undefined, 10), (ds) => ds[0]?.state === 'failed', 'the delivery given up');
+  const [first, second] = await eventually(() => store.deliveriesPage(endpoint._id, undefined, 10), (ds) => ds[0]?.state === 'failed', 'the delivery given up', 20_000);
   expect(first).toMatchObject({ paymentId, state: 'failed' });
   expect(first.attemptCount).toBeGreaterThan(1);
   // The payment's next event waited for the first to be given up, and now waits for the endpoint.
@@ -111,7 +103,7 @@ test('given up after the schedule: the endpoint is disabled, an operator alerted
   r.answer = () => 200;
   await endpoints.update(operator, { id: endpoint._id, enabled: true });
   d.refresh(endpoint._id);
-  await eventually(() => store.findDelivery(second._id), (x) => x?.state === 'delivered', 'the next event delivered');
+  await eventually(() => store.findDelivery(second._id), (x) => x?.state === 'delivered', 'the next event delivered', 20_000);
   expect(r.acknowledged()).toEqual([second.eventId]);
   await d.stop();
   await store.deleteEndpoint(endpoint._id);
@@ -123,7 +115,7 @@ test('the address guard runs again at delivery time: a receiver now on a refused
   const endpoint = await new WebhookEndpoints(store, repository, new GraphCollaborators(), config({ addressGuard: true, allowLoopback: true })).create(operator, { url: r.url });
   await appendEvents(1);
   const d = dispatcher(config({ addressGuard: true, allowLoopback: false, retry: { baseMs: 1000, maxMs: 1000, giveUpAfterMs: 60_000 } }));
-  const [delivery] = await eventually(() => store.deliveriesPage(endpoint._id, undefined, 10), (ds) => ds[0]?.attemptCount >= 1, 'a refused attempt');
+  const [delivery] = await eventually(() => store.deliveriesPage(endpoint._id, undefined, 10), (ds) => ds[0]?.attemptCount >= 1, 'a refused attempt', 20_000);
   const [attempt] = await store.attemptsOf([delivery._id]);
   expect(attempt.error).toMatch(/^refused: 127\.0\.0\.1 resolves to a loopback address/);
   expect(attempt.statusCode).toBeNull();
