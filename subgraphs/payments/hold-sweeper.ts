@@ -29,11 +29,17 @@ export class HoldSweeper {
     private readonly log: Logger,
   ) {}
 
-  /** One pass: how many payments it closed; 0 without the lease. */
+  /**
+   * One pass: how many payments it closed; 0 when nothing is due or without the lease. The
+   * lease is taken only when something is due, so an idle process writes nothing; the list may
+   * be a moment old by then, which costs nothing, since every close is safe to repeat.
+   */
   async sweep(now = new Date()): Promise<number> {
+    const due = await this.repository.authorizationsToSweep(now, new Date(now.getTime() - INTERRUPTED_CLOSE_MS), PASS_LIMIT);
+    if (due.length === 0) return 0;
     if (!(await this.repository.acquireLease(JOB, this.owner, now, this.config.sweepLeaseMs))) return 0;
     let closed = 0;
-    for (const p of await this.repository.authorizationsToSweep(now, new Date(now.getTime() - INTERRUPTED_CLOSE_MS), PASS_LIMIT)) {
+    for (const p of due) {
       if (this.closed) break;
       try {
         await this.holds.expireOrFinish(p);
