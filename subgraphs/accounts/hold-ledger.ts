@@ -1,4 +1,4 @@
-import { ErrorCode, PaygraphError, notFound } from '../../runtime/errors';
+import { ErrorCode, isPaygraphError, PaygraphError, notFound } from '../../runtime/errors';
 import { KeyedMutex } from '../../runtime/keyed-mutex';
 import {
   checkSameCapture, checkSameHold, holdIds, holdState, planCapture, planCaptureCredit, planHold, planRelease, requireOpenHold,
@@ -59,7 +59,17 @@ export class HoldLedger {
       const [account] = await this.repository.findAccountsByIds([request.accountId]);
       if (!account) throw notFound('account', request.accountId);
       const latest = await this.repository.latestPosition(account._id);
-      return { records: [planHold(request, asLedgerAccount(account), latest, new Date())] };
+      try {
+        return { records: [planHold(request, asLedgerAccount(account), latest, new Date())] };
+      } catch (error) {
+        // The position may already hold this very hold, placed by another process after the
+        // state was read: that is the hold's answer, not a shortfall.
+        if (!isPaygraphError(error) || error.code !== ErrorCode.INSUFFICIENT_FUNDS) throw error;
+        const now = await this.state(request.paymentId);
+        if (now.kind === 'none') throw error;
+        checkSameHold(request, now.hold);
+        return { done: outcomeOf(request.paymentId, now) };
+      }
     });
   }
 
