@@ -325,9 +325,13 @@ describe('slow clients', () => {
     const fast = gatewayClient(stack.gatewayUrl, stack.operatorToken);
     const slow = gatewayClient(stack.gatewayUrl, stack.operatorToken);
     type Big = { paymentStatusChanged: { cursor: string; status: string; payment: Record<string, string> } };
+    const clientsBefore = await clientCount();
     const fastEvents = record<Big>(fast.client, big, { a: dora.accountId, after });
     const slowEvents = record<Big>(slow.client, big, { a: dora.accountId, after });
     await until(() => slow.sockets.length === 1 && fast.sockets.length === 1, 'both connections open');
+    // Paused only once the gateway serves both subscriptions: a socket paused before the client
+    // read its connection_ack would never subscribe, and nothing would be sent to it at all.
+    await eventually(clientCount, (count) => count >= clientsBefore + 2, 'both subscriptions served');
     (slow.sockets[0] as unknown as { _socket: { pause(): void } })._socket.pause();
 
     // Each payment makes three events of about 350 kB for each client. How much the kernel's
